@@ -1,0 +1,32 @@
+"""Errors raised by the formula language.
+
+`FormulaError` is a load-time problem (syntax, unknown name, type mismatch, a
+construct outside the allow-list); it carries the position inside the formula so
+the definition compiler can point at the exact column of the YAML file.
+`FormulaRuntimeError` is an evaluation problem (a missing value, division by
+zero); callers such as eligibility treat it as "not eligible" - fail closed.
+"""
+
+from __future__ import annotations
+
+
+class FormulaError(Exception):
+    def __init__(self, code: str, message: str, *, line: int = 1, col: int = 0, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line  # 1-based line inside the formula text
+        self.col = col  # 0-based column (in characters) inside that line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.code} {self.message}{hint}"
+
+
+class FormulaRuntimeError(Exception):
+    """A formula could not produce a value for this record."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
