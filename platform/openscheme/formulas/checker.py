@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import FormulaError
-from .functions import AGGREGATES, BUILTIN_NAMES, MAX_POWER_EXPONENT, SIGNATURES
+from .errors import FormulaError, FormulaRuntimeError
+from .functions import (
+    AGGREGATES,
+    BUILTIN_NAMES,
+    MAX_POWER_BASE,
+    MAX_POWER_EXPONENT,
+    SIGNATURES,
+    power,
+)
 from .types import T, article
 
 MAX_FORMULA_LENGTH = 4000
@@ -88,6 +97,48 @@ def suggest(name: str, candidates) -> str:
     return f"did you mean '{close[0]}'?" if close else ""
 
 
+def unmatched_close(text: str) -> tuple[int, int] | None:
+    """(line, col) of the first closing bracket that has no opening one.
+
+    A stray ")" closes the "(" the checker wraps the formula in, so Python reports the
+    error at the wrapper's own ")"; this finds the user's.
+    """
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+                if depth < 0:
+                    return token.start
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return None
+
+
+def constant_number(node: ast.AST):
+    """The value of a number written with literals only (2, -3, 9 ** 9), else None.
+
+    Lets the checker refuse `9 ** 9 ** 9` or `10 ** -1000` at load time, not only `10 ** 1000`.
+    """
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = constant_number(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, exponent = constant_number(node.left), constant_number(node.right)
+        if base is None or exponent is None:
+            return None
+        try:
+            return power(base, exponent)  # bounded: refuses what would be too large
+        except (FormulaRuntimeError, ArithmeticError, TypeError, ValueError):
+            return None
+    return None
+
+
 class Checker:
     def __init__(self, text: str, scope: Scope):
         self.text = text
@@ -129,7 +180,7 @@ class Checker:
             line = exc.lineno or 1
             col = max((exc.offset or 1) - 1 - (1 if line == 1 else 0), 0)
             if line > len(text.split("\n")):  # the error is at the closing ")" we added
-                line, col = len(text.split("\n")), len(text.split("\n")[-1])
+                line, col = unmatched_close(text) or (len(text.split("\n")), len(text.split("\n")[-1]))
             msg = exc.msg or "invalid syntax"
             if msg.startswith("invalid syntax"):
                 msg = "invalid syntax"
@@ -234,9 +285,14 @@ class Checker:
         left = self.visit(node.left, in_members, depth)
         right = self.visit(node.right, in_members, depth)
         sym = OPERATOR_WORDS[op]
-        if op is ast.Pow and isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float)) \
-                and not isinstance(node.right.value, bool) and abs(node.right.value) > MAX_POWER_EXPONENT:
-            raise self.error(node, "E409", f"the exponent {node.right.value} is too large", f"at most {MAX_POWER_EXPONENT}")
+        if op is ast.Pow:
+            exponent, base = constant_number(node.right), constant_number(node.left)
+            if exponent is not None and abs(exponent) > MAX_POWER_EXPONENT:
+                raise self.error(node, "E409", f"the exponent {self.segment(node.right)} is too large",
+                                 f"at most {MAX_POWER_EXPONENT}")
+            if base is not None and abs(base) > MAX_POWER_BASE:
+                raise self.error(node, "E409", f"the base {self.segment(node.left)} of a power is too large",
+                                 f"at most {MAX_POWER_BASE}")
         pair = (left, right)
         if T.ANY in pair:
             other = right if left is T.ANY else left
@@ -265,7 +321,7 @@ class Checker:
     def visit_Compare(self, node: ast.Compare, in_members: bool, depth: int) -> T:
         left_node = node.left
         left = self.visit(left_node, in_members, depth)
-        for op, right_node in zip(node.ops, node.comparators):
+        for op, right_node in zip(node.ops, node.comparators, strict=False):
             right = self.visit(right_node, in_members, depth)
             if isinstance(op, MEMBERSHIP):
                 self._check_membership(node, left_node, left, right_node, right)
@@ -369,7 +425,7 @@ class Checker:
                 raise self.error(node, "E414", f"{name}() takes {want} argument{'s' if hi != 1 else ''}, got {n}")
             expected = list(sig.args + sig.optional)[:n]
         kinds = []
-        for arg, want in zip(node.args, expected):
+        for arg, want in zip(node.args, expected, strict=False):
             got = self.visit(arg, in_members, depth)
             kinds.append(got)
             if want != T.ANY and got not in (want, T.ANY):

@@ -20,6 +20,8 @@ from . import functions as fn
 from .types import T
 
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
+NUMBER_HELPERS = {ast.Mult: ("multiply", fn.multiply), ast.FloorDiv: ("floor_divide", fn.floor_divide),
+                  ast.Mod: ("modulo", fn.modulo)}
 CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
           ast.In: "in", ast.NotIn: "not in"}
 
@@ -76,7 +78,9 @@ class CodeGenerator:
         items = [self.gen(e, member) for e in node.elts]
         return "(" + "".join(i + ", " for i in items) + ")"
 
-    gen_List = gen_Tuple
+    def gen_List(self, node, member):
+        # A list stays a list, as in the interpreter: [1, 2] == (1, 2) is false in both.
+        return "[" + ", ".join(self.gen(e, member) for e in node.elts) + "]"
 
     def gen_BoolOp(self, node, member):
         word = " and " if isinstance(node.op, ast.And) else " or "
@@ -104,11 +108,15 @@ class CodeGenerator:
             return f"{self.helper('date_add', fn.date_add)}({left}, {right})"
         if op is ast.Sub and (lt != T.NUMBER or rt != T.NUMBER):
             return f"{self.helper('date_sub', fn.date_sub)}({left}, {right})"
+        if op in NUMBER_HELPERS and (lt != T.NUMBER or rt != T.NUMBER):
+            # a value of unknown type (a table cell) might be text: "ab" * n must not repeat it
+            name, func = NUMBER_HELPERS[op]
+            return f"{self.helper(name, func)}({left}, {right})"
         return f"({left} {BINOPS[op]} {right})"
 
     def gen_Compare(self, node, member):
         parts = [self.gen(node.left, member)]
-        for op, comp in zip(node.ops, node.comparators):
+        for op, comp in zip(node.ops, node.comparators, strict=False):
             parts.append(CMPOPS[type(op)])
             parts.append(self.gen(comp, member))
         return "(" + " ".join(parts) + ")"

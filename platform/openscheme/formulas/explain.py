@@ -42,10 +42,10 @@ def _operands(node: ast.Compare, values: dict[int, object]) -> str | None:
         return None
     ops = {ast.Eq: "=", ast.NotEq: "≠", ast.Lt: "<", ast.LtE: "≤", ast.Gt: ">", ast.GtE: "≥",
            ast.In: "in", ast.NotIn: "not in"}
-    out = [show(values[id(node.left)] if id(node.left) in values else node.left.value)]
-    for op, comp in zip(node.ops, node.comparators):
+    out = [show(values[id(node.left)] if id(node.left) in values else node.left.value)]  # noqa: SIM401 - .value only exists on constants
+    for op, comp in zip(node.ops, node.comparators, strict=False):
         out.append(ops.get(type(op), "?"))
-        out.append(show(values[id(comp)] if id(comp) in values else comp.value))
+        out.append(show(values[id(comp)] if id(comp) in values else comp.value))  # noqa: SIM401
     return " ".join(out)
 
 

@@ -65,8 +65,14 @@ def days_between(start: date, end: date) -> int:
     return (_need(end, "the second date") - _need(start, "the first date")).days
 
 
-def age(as_of: date, born: date, at: date | None = None) -> int:
-    return years_between(_need(born, "the date of birth"), at if at is not None else as_of)
+# Marks an optional argument that was not written, so that an argument written but
+# empty (None) fails like everywhere else instead of silently taking the default.
+_OMITTED = object()
+
+
+def age(as_of: date, born: date, at=_OMITTED) -> int:
+    at = as_of if at is _OMITTED else _need(at, "the date")
+    return years_between(_need(born, "the date of birth"), at)
 
 
 def today(as_of: date) -> date:
@@ -166,6 +172,30 @@ def power(a, b):
         raise FormulaRuntimeError("the power has no result") from None
 
 
+NUMBER_TYPES = (int, Decimal, float)
+
+
+def _numbers(a, b, symbol: str) -> None:
+    """'*', '//' and '%' are for numbers only: on text they would repeat or format it."""
+    if not (isinstance(a, NUMBER_TYPES) and isinstance(b, NUMBER_TYPES)):
+        raise FormulaRuntimeError(f"'{symbol}' needs two numbers")
+
+
+def multiply(a, b):
+    _numbers(a, b, "*")
+    return a * b
+
+
+def floor_divide(a, b):
+    _numbers(a, b, "//")
+    return a // b
+
+
+def modulo(a, b):
+    _numbers(a, b, "%")
+    return a % b
+
+
 def concat(a: str, b: str) -> str:
     if len(a) + len(b) > MAX_TEXT_LENGTH:
         raise FormulaRuntimeError(f"text longer than {MAX_TEXT_LENGTH} characters")
@@ -198,13 +228,16 @@ def coalesce(x, default):
     return default if not present(x) else x
 
 
-def lookup(table: dict, key, column=None):
+def lookup(table: dict, key, column=_OMITTED):
+    if not isinstance(table, dict):
+        raise FormulaRuntimeError("lookup() needs a table")
     try:
         row = table[key]
     except (KeyError, TypeError):
         raise FormulaRuntimeError(f"no row '{key}' in the table") from None
-    if column is None:
+    if column is _OMITTED:
         return row
+    _need(column, "the column")
     try:
         return row[column]
     except (KeyError, TypeError):

@@ -35,10 +35,10 @@ def _add(a, b):
 OPERATORS = {
     ast.Add: _add,
     ast.Sub: fn.date_sub,
-    ast.Mult: op.mul,
+    ast.Mult: fn.multiply,
     ast.Div: fn.divide,
-    ast.FloorDiv: op.floordiv,
-    ast.Mod: op.mod,
+    ast.FloorDiv: fn.floor_divide,
+    ast.Mod: fn.modulo,
     ast.Pow: fn.power,
     ast.Eq: op.eq,
     ast.NotEq: op.ne,
@@ -67,6 +67,8 @@ class MemberNames(Mapping):
 
     def __getitem__(self, key):
         if key in self.member_names:
+            if not isinstance(self.member, Mapping):
+                raise FormulaRuntimeError("a member of the list is not a record")
             return self.member.get(key)
         return self.outer[key]
 
@@ -116,46 +118,68 @@ class Interpreter(EvalWithCompoundTypes):
     def segment(self, node) -> str:
         return (ast.get_source_segment(self.source, node) if self.source else None) or "a value"
 
+    def _eval_name(self, node):
+        # Names are data only: the record's values, then true/false. Unlike plain
+        # simpleeval, a function name never reads as the function object itself.
+        try:
+            return self.names[node.id]
+        except (KeyError, TypeError):
+            pass
+        if node.id in fn.BUILTIN_NAMES:
+            return fn.BUILTIN_NAMES[node.id]
+        raise FormulaRuntimeError(f"unknown name '{node.id}'")
+
     def _eval_constant(self, node):
         value = super()._eval_constant(node)
+        if not isinstance(value, (bool, int, float, str)):  # None, bytes, complex, ...
+            raise FormulaRuntimeError(f"the literal {value!r} is not allowed in formulas")
         if isinstance(value, float):
             return Decimal(repr(value))
         return value
 
+    def _operator(self, op_node):
+        try:
+            return self.operators[type(op_node)]
+        except KeyError:
+            raise FormulaRuntimeError(f"the operator '{type(op_node).__name__}' is not allowed") from None
+
     def _eval_binop(self, node):
+        operator = self._operator(node.op)
         left = self._eval(node.left)
         right = self._eval(node.right)
         for side, value in ((node.left, left), (node.right, right)):
             if value is None:
                 raise FormulaRuntimeError(f"'{self.segment(side)}' has no value")
         try:
-            return self.operators[type(node.op)](left, right)
+            return operator(left, right)
         except (TypeError, ArithmeticError, InvalidOperation) as exc:
             if isinstance(exc, ZeroDivisionError):
                 raise FormulaRuntimeError("division by zero") from None
             raise FormulaRuntimeError(f"cannot compute '{self.segment(node)}'") from None
 
     def _eval_unaryop(self, node):
+        operator = self._operator(node.op)
         value = self._eval(node.operand)
         if value is None and not isinstance(node.op, ast.Not):
             raise FormulaRuntimeError(f"'{self.segment(node.operand)}' has no value")
-        return self.operators[type(node.op)](value)
+        return operator(value)
 
     def _eval_compare(self, node):
         right = self._eval(node.left)
         right_node = node.left
         result = True
-        for operation, comp in zip(node.ops, node.comparators):
+        for operation, comp in zip(node.ops, node.comparators, strict=False):
             if not result:
                 break
             left, left_node = right, right_node
+            operator = self._operator(operation)
             right, right_node = self._eval(comp), comp
             if type(operation) not in NULL_SAFE:
                 for side, value in ((left_node, left), (right_node, right)):
                     if value is None:
                         raise FormulaRuntimeError(f"'{self.segment(side)}' has no value")
             try:
-                result = self.operators[type(operation)](left, right)
+                result = operator(left, right)
             except TypeError:
                 raise FormulaRuntimeError(f"cannot compare '{self.segment(node)}'") from None
         return result
@@ -171,7 +195,7 @@ class Interpreter(EvalWithCompoundTypes):
             raise FormulaRuntimeError(f"unknown function '{name}'")
         args = [self._eval(a) for a in node.args]
         if name not in NULL_SAFE_FUNCTIONS:
-            for arg_node, value in zip(node.args, args):
+            for arg_node, value in zip(node.args, args, strict=False):
                 if value is None:
                     raise FormulaRuntimeError(f"'{self.segment(arg_node)}' has no value ({name}() needs one)")
         if name == "lookup" and not isinstance(args[0], dict):
@@ -179,6 +203,8 @@ class Interpreter(EvalWithCompoundTypes):
         return func(*args)
 
     def _aggregate(self, node, name):
+        if not 1 <= len(node.args) <= 2 or (len(node.args) == 1 and name != "count"):
+            raise FormulaRuntimeError(f"{name}() takes the members and a condition")
         collection = self._eval(node.args[0]) or ()
         if len(node.args) == 1:
             return len(collection)

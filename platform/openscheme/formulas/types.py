@@ -7,10 +7,10 @@ so a date compared with a number is a load-time error, not a surprise at run tim
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class T(str, Enum):
+class T(StrEnum):
     NUMBER = "number"
     TEXT = "text"
     BOOL = "yes/no"

@@ -1,0 +1,118 @@
+"""The scheme's own test cases: example beneficiaries with expected outcomes.
+
+They run every time a definition is compiled (`openscheme validate`, `load`,
+server start), so a change that silently alters who is eligible or how much is
+paid is caught before it goes live.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ..definitions.model import Scheme, TestCase
+from .engine import Evaluation, evaluate, fmt
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+    path: tuple
+    hint: str = ""
+
+
+@dataclass
+class TestOutcome:
+    case: TestCase
+    evaluation: Evaluation | None
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def as_of_for(scheme: Scheme, case: TestCase) -> date:
+    return case.as_of or scheme.period_start or date.today()
+
+
+def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
+    expect = case.expect
+    ev = evaluate(scheme, case.data, as_of=as_of_for(scheme, case), renewal=case.renewal,
+                  enrolment_date=case.enrolment_date)
+    out = TestOutcome(case, ev)
+    fail = out.failures.append
+    base = case.path
+    errors = {e.path: e for e in ev.record.errors}
+    if "errors" in expect:
+        wanted = expect["errors"]
+        for path, code in wanted.items():
+            got = errors.get(path)
+            if got is None:
+                fail(Failure("E701", f"expected the error {code} on '{path}', but there is none", base + ("expect", "errors", path)))
+            elif got.code != code:
+                fail(Failure("E701", f"expected the error {code} on '{path}', got {got.code} ({got.message})",
+                             base + ("expect", "errors", path)))
+        for path, e in errors.items():
+            if path not in wanted:
+                fail(Failure("E701", f"unexpected error on '{path}': {e.code} {e.message}", base + ("data",)))
+        return out
+    if errors:
+        for e in ev.record.errors:
+            fail(Failure("E701", f"the test data is invalid: {e.path}: {e.message}", base + ("data",),
+                         "fix the data, or expect the error under expect.errors"))
+        return out
+    if "eligible" in expect and expect["eligible"] != ev.eligible:
+        if ev.eligible:
+            msg = "expected not eligible, but every rule passed"
+        else:
+            why = "; ".join(f"{r.name}: {r.reason}" + (f" ({r.error})" if r.error else "") for r in ev.rules if not r.passed)
+            msg = f"expected eligible, but {why}"
+        fail(Failure("E702", msg, base + ("expect", "eligible")))
+    if "failed_rules" in expect:
+        want, got = sorted(expect["failed_rules"]), sorted(ev.failed_rules)
+        unknown = [r for r in want if scheme.rule(r) is None]
+        for r in unknown:
+            close = difflib.get_close_matches(r, [x.name for x in scheme.eligibility], n=1)
+            fail(Failure("E707", f"unknown rule '{r}' in failed_rules", base + ("expect", "failed_rules"),
+                         f"did you mean '{close[0]}'?" if close else ""))
+        if not unknown and want != got:
+            fail(Failure("E703", f"expected failed rules {want or 'none'}, got {got or 'none'}", base + ("expect", "failed_rules")))
+    if "premium" in expect:
+        want = Decimal(expect["premium"])
+        if ev.premium is None:
+            fail(Failure("E704", "expected a premium, but the scheme declares none", base + ("expect", "premium")))
+        elif ev.premium.value != want:
+            fail(Failure("E704", f"expected premium {fmt(want)}, got {fmt(ev.premium.value)}",
+                         base + ("expect", "premium"), "; ".join(ev.premium.lines)))
+    if "contribution" in expect:
+        for part, value in expect["contribution"].items():
+            got = (ev.contribution or {}).get(part)
+            if got is None or got.value != Decimal(value):
+                fail(Failure("E705", f"expected {part} contribution {fmt(Decimal(value))}, got "
+                                     f"{fmt(got.value) if got else 'none'}", base + ("expect", "contribution", part),
+                             "; ".join(got.lines) if got else ""))
+    for code, value in (expect.get("amounts") or {}).items():
+        b = ev.benefit(code)
+        if b is None:
+            close = difflib.get_close_matches(code, [x.code for x in scheme.benefits], n=1)
+            fail(Failure("E707", f"unknown benefit '{code}' in amounts", base + ("expect", "amounts", code),
+                         f"did you mean '{close[0]}'?" if close else ""))
+            continue
+        got = b.amount.value if b.amount else Decimal(0)
+        if got != Decimal(value):
+            detail = "; ".join((b.amount.lines if b.amount else []) + b.lines)
+            fail(Failure("E706", f"expected {code} amount {fmt(Decimal(value))}, got {fmt(got)}",
+                         base + ("expect", "amounts", code), detail))
+    for vtype, count in (expect.get("vouchers") or {}).items():
+        got = sum(b.vouchers.get(vtype, 0) for b in ev.benefits)
+        if got != count:
+            fail(Failure("E708", f"expected {count} '{vtype}' voucher(s), got {got}", base + ("expect", "vouchers", vtype)))
+    return out
+
+
+def run_tests(scheme: Scheme) -> list[TestOutcome]:
+    return [run_case(scheme, case) for case in scheme.tests]
