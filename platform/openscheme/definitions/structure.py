@@ -109,7 +109,7 @@ def convert(error: ValidationError, source_map: SourceMap) -> list[Diagnostic]:
         if sub:
             deepest = best_match(sub)
             # a branch that matched the value's type explains the problem best
-            typed = [e for e in sub if e.validator != "type" and not (e.validator == "anyOf")]
+            typed = [e for e in sub if e.validator not in ("type", "anyOf")]
             chosen = typed[0] if typed else deepest
             return convert(chosen, source_map)
     return [Diagnostic("E200", f"{where(path)}: {error.message}", at)]
