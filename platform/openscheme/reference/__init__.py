@@ -1,0 +1,1 @@
+"""Reference data: locations, facilities, users and roles, catalogue, ICD-10."""

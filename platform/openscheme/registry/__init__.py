@@ -1,0 +1,1 @@
+"""The beneficiary registry: households and individuals of a scheme, stored, searched, audited."""

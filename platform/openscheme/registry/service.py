@@ -1,0 +1,288 @@
+"""Registering, updating, deactivating and reading households and individuals.
+
+Every path that writes a beneficiary - the generated form, the JSON API, the bulk
+import - goes through here, after `evaluation.records.validate_record`: one
+validation, one de-duplication, one audit trail. Unique fields are checked first
+with a query (so the error can name the existing record) and enforced by the
+database's unique index (so two officers pressing Save together still create one).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from ..definitions.model import Scheme
+from ..evaluation.messages import message
+from ..evaluation.records import FieldError, validate_record
+from ..storage.jsonpath import field_sql
+from ..storage.models import Household, Individual, Location
+from . import audit
+from .values import record_input, to_storage
+
+UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+def new_uid(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(UID_ALPHABET) for _ in range(10))
+
+
+@dataclass
+class SaveResult:
+    record: Household | Individual | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None and not self.errors
+
+
+def location_fields(scheme: Scheme):
+    """Unit-level location fields, deepest level first (it decides the record's place)."""
+    levels = list(scheme.location_levels)
+    fields = [f for f in scheme.fields if f.type == "location"]
+    return sorted(fields, key=lambda f: -levels.index(f.location_level) if f.location_level in levels else 0)
+
+
+class Registry:
+    def __init__(self, session, catalog, user=None, lang: str = "en", ip: str = ""):
+        self.session = session
+        self.catalog = catalog
+        self.user = user
+        self.lang = lang
+        self.ip = ip
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    # ---- checks that need the database ---------------------------------------------------
+
+    def check_locations(self, scheme: Scheme, values: dict, errors: list[FieldError]) -> str:
+        """Location fields must name a known location of the declared level; returns the record's path."""
+        fields = [f for f in scheme.fields + scheme.member_fields if f.type == "location"]
+        wanted = {values.get(f.name) for f in fields if f.scope == "unit" and values.get(f.name)}
+        for member in values.get("members") or []:
+            wanted |= {member.get(f.name) for f in fields if f.scope == "member" and member.get(f.name)}
+        known = {}
+        if wanted:
+            rows = self.session.execute(select(Location.code, Location.level, Location.path)
+                                        .where(Location.code.in_(wanted))).all()
+            known = {code: (level, path) for code, level, path in rows}
+
+        def check(f, value, path):
+            hit = known.get(value)
+            if hit is None or hit[0] != f.location_level:
+                errors.append(FieldError(path, f.name, "E807", message("choice", self.lang, value=value)))
+
+        for f in fields:
+            if f.scope == "unit" and values.get(f.name):
+                check(f, values[f.name], f.name)
+        for i, member in enumerate(values.get("members") or []):
+            for f in fields:
+                if f.scope == "member" and member.get(f.name):
+                    check(f, member[f.name], f"members[{i}].{f.name}")
+        for f in location_fields(scheme):
+            value = values.get(f.name)
+            if value in known:
+                return known[value][1]
+        return "/"
+
+    def find_duplicates(self, scheme: Scheme, values: dict, exclude_household: int | None = None,
+                        exclude_individual: int | None = None) -> list[FieldError]:
+        """Errors naming the existing record for every unique field value already registered."""
+        errors = []
+        unit_table = "households" if scheme.is_household else "individuals"
+        checks = []  # (table, field, value, path)
+        for f in scheme.fields:
+            if f.unique and values.get(f.name) is not None:
+                checks.append((unit_table, f.name, values[f.name], f.name))
+        for i, member in enumerate(values.get("members") or []):
+            for f in scheme.member_fields:
+                if f.unique and member.get(f.name) is not None:
+                    checks.append(("individuals", f.name, member[f.name], f"members[{i}].{f.name}"))
+        seen: dict[tuple, str] = {}
+        for table, name, value, path in checks:
+            stored = to_storage({name: value})[name]
+            key = (table, name, str(stored))
+            if key in seen:
+                errors.append(FieldError(path, name, "E811", self._dup_message(value, seen[key])))
+                continue
+            seen[key] = path
+            expr = field_sql(table, name, self.dialect)
+            sql = f"SELECT id, uid FROM {table} WHERE scheme_code = :code AND {expr} = :value"
+            params = {"code": scheme.code, "value": str(stored)}
+            row = self.session.execute(text(sql), params).first()
+            if row is None:
+                continue
+            if table == "households" and row.id == exclude_household:
+                continue
+            if table == "individuals" and (row.id == exclude_individual or self._member_of(row.id, exclude_household)):
+                continue
+            errors.append(FieldError(path, name, "E811", self._dup_message(value, row.uid)))
+        return errors
+
+    def _member_of(self, individual_id: int, household_id: int | None) -> bool:
+        if household_id is None:
+            return False
+        return self.session.scalar(select(Individual.household_id).where(Individual.id == individual_id)) == household_id
+
+    def _dup_message(self, value, existing: str) -> str:
+        if self.lang.startswith("fr"):
+            return f"« {value} » est déjà enregistré ({existing})."
+        return f"“{value}” is already registered ({existing})."
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def validate(self, scheme: Scheme, data) -> tuple[dict, list[FieldError], list, str]:
+        record = validate_record(scheme, data, as_of=date.today(), lang=self.lang)
+        errors = list(record.errors)
+        path = "/"
+        if not errors:
+            path = self.check_locations(scheme, record.values, errors)
+        return record.values, errors, record.member_roles, path
+
+    def register(self, scheme_code: str, data) -> SaveResult:
+        scheme = self.catalog.current(scheme_code)
+        version_id = self.catalog.version_id(scheme_code)
+        values, errors, roles, path = self.validate(scheme, data)
+        if not errors:
+            errors = self.find_duplicates(scheme, values)
+        if errors:
+            return SaveResult(None, errors)
+        try:
+            with self.session.begin_nested():
+                unit = self._insert(scheme, version_id, values, roles, path)
+        except IntegrityError:
+            # lost a race with another registration of the same unique value
+            dups = self.find_duplicates(scheme, values)
+            return SaveResult(None, dups or [FieldError("", "", "E811", "already registered")])
+        audit.record(self.session, user=self.user, action="create", entity=type(unit).__name__.lower(),
+                     entity_id=unit.id, scheme_code=scheme.code, after=self.snapshot(unit), ip=self.ip)
+        return SaveResult(unit, [])
+
+    def _insert(self, scheme: Scheme, version_id: int, values: dict, roles: list, path: str):
+        location = self._location_code(scheme, values)
+        if not scheme.is_household:
+            person = Individual(uid=new_uid("P"), scheme_code=scheme.code, scheme_version_id=version_id,
+                                data=to_storage(values), roles=[], location_code=location, location_path=path,
+                                created_by=getattr(self.user, "id", None))
+            self.session.add(person)
+            self.session.flush()
+            return person
+        household = Household(uid=new_uid("H"), scheme_code=scheme.code, scheme_version_id=version_id,
+                              data=to_storage(values), location_code=location, location_path=path,
+                              created_by=getattr(self.user, "id", None))
+        self.session.add(household)
+        self.session.flush()
+        for i, member in enumerate(values.get("members") or []):
+            self.session.add(Individual(
+                uid=new_uid("P"), scheme_code=scheme.code, scheme_version_id=version_id, household_id=household.id,
+                position=i, roles=list(roles[i]) if i < len(roles) else [], data=to_storage(member),
+                location_code=location, location_path=path, created_by=getattr(self.user, "id", None)))
+        self.session.flush()
+        self.session.refresh(household)
+        return household
+
+    @staticmethod
+    def _location_code(scheme: Scheme, values: dict) -> str | None:
+        for f in location_fields(scheme):
+            if values.get(f.name):
+                return values[f.name]
+        return None
+
+    def snapshot(self, unit) -> dict:
+        """What the audit trail keeps of a record: its stored data, members included."""
+        snap = {"uid": unit.uid, "data": dict(unit.data), "active": unit.active,
+                "scheme_version_id": unit.scheme_version_id}
+        if isinstance(unit, Household):
+            snap["members"] = [{"uid": m.uid, "roles": list(m.roles or []), "data": dict(m.data), "active": m.active}
+                               for m in unit.members]
+        return snap
+
+    def update(self, unit, data, expected_version: int | None = None) -> SaveResult:
+        """Replace a record's values (members matched by position); audited with before and after."""
+        scheme = self.catalog.current(unit.scheme_code)
+        version_id = self.catalog.version_id(unit.scheme_code)
+        if expected_version is not None and expected_version != unit.row_version:
+            msg = ("Ce dossier a été modifié par quelqu'un d'autre ; rechargez la page." if self.lang.startswith("fr")
+                   else "Someone else changed this record meanwhile; reload the page.")
+            return SaveResult(None, [FieldError("", "", "E812", msg)])
+        values, errors, roles, path = self.validate(scheme, data)
+        if not errors:
+            is_household = isinstance(unit, Household)
+            errors = self.find_duplicates(scheme, values, exclude_household=unit.id if is_household else None,
+                                          exclude_individual=None if is_household else unit.id)
+        if errors:
+            return SaveResult(None, errors)
+        before = self.snapshot(unit)
+        now = datetime.now()
+        try:
+            with self.session.begin_nested():
+                unit.data = to_storage(values)
+                unit.scheme_version_id = version_id
+                unit.location_code = self._location_code(scheme, values)
+                unit.location_path = path
+                unit.updated_at = now
+                unit.row_version = (unit.row_version or 1) + 1
+                if isinstance(unit, Household):
+                    self._update_members(scheme, unit, values.get("members") or [], roles, version_id, path, now)
+                self.session.flush()
+        except IntegrityError:
+            return SaveResult(None, self.find_duplicates(scheme, values) or [FieldError("", "", "E811", "duplicate")])
+        self.session.refresh(unit)
+        audit.record(self.session, user=self.user, action="update", entity=type(unit).__name__.lower(),
+                     entity_id=unit.id, scheme_code=unit.scheme_code, before=before, after=self.snapshot(unit), ip=self.ip)
+        return SaveResult(unit, [])
+
+    def _update_members(self, scheme, household, members, roles, version_id, path, now):
+        existing = [m for m in household.members]
+        for i, member in enumerate(members):
+            data = to_storage(member)
+            member_roles = list(roles[i]) if i < len(roles) else []
+            if i < len(existing):
+                m = existing[i]
+                m.data, m.roles, m.active, m.position = data, member_roles, True, i
+                m.scheme_version_id, m.location_code, m.location_path, m.updated_at = (
+                    version_id, household.location_code, path, now)
+            else:
+                self.session.add(Individual(
+                    uid=new_uid("P"), scheme_code=scheme.code, scheme_version_id=version_id,
+                    household_id=household.id, position=i, roles=member_roles, data=data,
+                    location_code=household.location_code, location_path=path,
+                    created_by=getattr(self.user, "id", None)))
+        for m in existing[len(members):]:
+            # removed members keep their row (history, claims) but leave the household
+            m.active = False
+            m.household_id = None
+            m.updated_at = now
+
+    def set_active(self, unit, active: bool, reason: str = "") -> None:
+        before = self.snapshot(unit)
+        unit.active = active
+        unit.updated_at = datetime.now()
+        unit.row_version = (unit.row_version or 1) + 1
+        if isinstance(unit, Household):
+            for m in unit.members:
+                m.active = active
+        self.session.flush()
+        audit.record(self.session, user=self.user, action="activate" if active else "deactivate",
+                     entity=type(unit).__name__.lower(), entity_id=unit.id, scheme_code=unit.scheme_code,
+                     before=before, after=self.snapshot(unit), detail=reason, ip=self.ip)
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def get(self, uid: str):
+        table = Household if uid.startswith("H") else Individual
+        return self.session.scalar(select(table).where(table.uid == uid))
+
+    def input_of(self, unit) -> dict:
+        """A stored record in the input shape of the forms and the API."""
+        if isinstance(unit, Household):
+            members = [(m.data, m.roles or []) for m in unit.members if m.active]
+            return record_input(unit.data, members, True)
+        return record_input(unit.data, None, False)

@@ -1,0 +1,112 @@
+"""Shared fixtures: an app on SQLite (default) or PostgreSQL (OPENSCHEME_TEST_DATABASE_URL).
+
+Tests that use the `app` fixture are marked `db` automatically; CI runs them a
+second time on PostgreSQL with `pytest -m db`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+PG_URL = os.environ.get("OPENSCHEME_TEST_DATABASE_URL")
+ROLES = ("administrator", "implementer", "enrolment_officer", "facility_clerk", "claims_reviewer",
+         "payment_officer", "analyst", "auditor")
+DATA_TABLES = ("audit_log", "enrolments", "individuals", "households", "login_attempts", "api_tokens",
+               "role_assignments", "users", "price_list_entries", "facilities", "price_lists", "catalogue",
+               "icd10_codes", "locations")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if {"app", "client", "base_app"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if PG_URL:
+        reset_postgres(PG_URL)
+        return PG_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url, tmp_path_factory):
+    from openscheme import create_app
+
+    app = create_app({
+        "DATABASE_URL": database_url, "SCHEME_PATHS": [str(EXAMPLES)], "TESTING": True,
+        "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+def clean(app) -> None:
+    db = app.extensions["openscheme"].db
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in DATA_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(base_app):
+    clean(base_app)
+    base_app.config["WTF_CSRF_ENABLED"] = False
+    yield base_app
+    clean(base_app)
+
+
+@pytest.fixture
+def session(app):
+    s = app.extensions["openscheme"].db.session_factory()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_user(app, username: str, roles, password: str = "secret-pass", language: str = "en"):
+    from openscheme.reference.users import create_user
+
+    db = app.extensions["openscheme"].db
+    with db.session_factory() as s, s.begin():
+        user = create_user(s, username, password, roles=roles, language=language,
+                           hash_method=app.config["PASSWORD_HASH_METHOD"])
+        return user.id
+
+
+def login(client, username: str, password: str = "secret-pass"):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def users(app):
+    """One user per role, unrestricted: username = role name, password 'secret-pass'."""
+    return {role: make_user(app, role, [(role, None, None)]) for role in ROLES}
