@@ -180,7 +180,8 @@ class Household(Base):
     """A household or group: the unit's declared fields in `data`."""
 
     __tablename__ = "households"
-    __table_args__ = (Index("ix_households_scheme_location", "scheme_code", "location_path"),)
+    __table_args__ = (Index("ix_households_scheme_location", "scheme_code", "location_path"),
+                      UniqueConstraint("scheme_code", "import_key", name="uq_households_import_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True)
@@ -194,6 +195,8 @@ class Household(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # set by bulk import: the row's natural key (or fingerprint), so re-importing a file adds nothing
+    import_key: Mapped[str | None] = mapped_column(String(64))
 
     members: Mapped[list[Individual]] = relationship(back_populates="household", order_by="Individual.position")
     scheme_version: Mapped[SchemeVersion] = relationship()
@@ -203,7 +206,8 @@ class Individual(Base):
     """A person: a household member, or the unit itself in an individual scheme."""
 
     __tablename__ = "individuals"
-    __table_args__ = (Index("ix_individuals_scheme_location", "scheme_code", "location_path"),)
+    __table_args__ = (Index("ix_individuals_scheme_location", "scheme_code", "location_path"),
+                      UniqueConstraint("scheme_code", "import_key", name="uq_individuals_import_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True)
@@ -220,6 +224,7 @@ class Individual(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    import_key: Mapped[str | None] = mapped_column(String(64))
 
     household: Mapped[Household | None] = relationship(back_populates="members")
     scheme_version: Mapped[SchemeVersion] = relationship()

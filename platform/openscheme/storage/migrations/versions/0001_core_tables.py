@@ -1,11 +1,11 @@
 """core tables
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-22 19:43:04.567220
+Revises:
+Create Date: 2026-11-22 19:44:22.300998
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
@@ -160,9 +160,11 @@ def upgrade() -> None:
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.Column('import_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['scheme_version_id'], ['scheme_versions.id'], ),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('scheme_code', 'import_key', name='uq_households_import_key'),
     sa.UniqueConstraint('uid')
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
@@ -194,10 +196,12 @@ def upgrade() -> None:
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.Column('import_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], ),
     sa.ForeignKeyConstraint(['scheme_version_id'], ['scheme_versions.id'], ),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('scheme_code', 'import_key', name='uq_individuals_import_key'),
     sa.UniqueConstraint('uid')
     )
     with op.batch_alter_table('individuals', schema=None) as batch_op:
