@@ -444,7 +444,7 @@ class Checker:
 
     def _aggregate(self, node: ast.Call, name: str, sig, in_members: bool, depth: int) -> T:
         args = node.args
-        if in_members:
+        if in_members and not (name == "count" and len(args) == 1):
             raise self.error(node, "E415", f"{name}() cannot be nested inside another count/sum/any/all")
         if name == "count" and len(args) == 1:
             t = self.visit(args[0], in_members, depth)

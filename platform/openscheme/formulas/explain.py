@@ -19,6 +19,8 @@ def show(value) -> str:
         return "no"
     if value is None:
         return "(empty)"
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "a number of more than 30 digits"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -60,7 +62,7 @@ def render(source: str, trace: list, members_count: int | None = None) -> list[s
             continue
         if isinstance(node, ast.Name):
             if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
-                line = f"{text}: {len(value)} members"
+                line = f"{text}: {len(value)} member{'s' if len(value) != 1 else ''}"
             else:
                 line = f"{text} = {show(value)}"
         elif isinstance(node, ast.Compare):

@@ -17,6 +17,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from .checker import Scope, check
 from .compiler import compile_tree
@@ -72,12 +73,31 @@ class Formula:
         return Explanation(value, render(self.source, trace))
 
 
+PLAIN_SCALARS = (bool, int, str, Decimal, date, type(None))
+
+
+def plain_data(value, depth: int = 0) -> bool:
+    """Constants reach the compiled code as globals: only plain data may (defence in depth)."""
+    if depth > 4:
+        return False
+    if isinstance(value, PLAIN_SCALARS) and type(value) in (*PLAIN_SCALARS, bool):
+        return True
+    if type(value) in (list, tuple, frozenset):
+        return all(plain_data(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) in (str, int) and plain_data(v, depth + 1) for k, v in value.items())
+    return False
+
+
 def compile_formula(text: str, scope: Scope) -> Formula:
     """Check a formula against a scope and compile it; raises FormulaError."""
     if not isinstance(text, str):
         text = str(text)
     result = check(text, scope)
     constants = {k: v for k, v in scope.constants.items() if k in result.names}
+    for name, value in constants.items():
+        if not plain_data(value):
+            raise TypeError(f"constant {name!r} is not plain data")
     function = compile_tree(result.tree, constants=constants, member_names=result.member_names)
     return Formula(
         text=text,
