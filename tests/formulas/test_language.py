@@ -615,7 +615,7 @@ def test_explain_a_failed_condition():
     explanation = formula.explain({"dob": date(1966, 1, 2)}, AS_OF)
     assert explanation.value is False
     assert explanation.error is None
-    assert "age(dob) >= pension_age is false (58 ≥ 60)" in explanation.steps
+    assert "age(dob) >= pension_age is false (58 < 60)" in explanation.steps
     assert "dob = 1966-01-02" in explanation.steps
     assert "age(dob) = 58" in explanation.steps
     assert "pension_age = 60" in explanation.steps
@@ -643,7 +643,7 @@ def test_explain_stops_at_the_first_false_condition():
     formula = compile_formula("district in poorest and size > 2", SCOPE)
     explanation = formula.explain({"district": "west", "size": 5}, AS_OF)
     assert explanation.value is False
-    assert 'district in poorest is false ("west" in ("north", "east"))' in explanation.steps
+    assert 'district in poorest is false ("west" not in ("north", "east"))' in explanation.steps
     assert not any(step.startswith("size") for step in explanation.steps)
 
 

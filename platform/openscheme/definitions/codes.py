@@ -101,6 +101,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E706": ("Amount differs", "A cash amount is not the expected one; the hint shows the computation."),
     "E707": ("Unknown rule or benefit in a test", "The expectation names a rule or benefit that does not exist."),
     "E708": ("Voucher count differs", "The number of vouchers of a type is not the expected one."),
+    "E709": ("Entitlement differs", "The beneficiary is (or is not) entitled to a benefit, unlike what the test expects."),
     # E8xx record values (forms, API, import)
     "E801": ("Required", "The field must be filled in."),
     "E802": ("Wrong type of value", "Not a number, date, yes/no, list or text as the field needs."),
@@ -113,6 +114,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E809": ("Unknown field", "The record has a field the scheme does not declare."),
     "E810": ("Cannot be checked", "A formula needed for the check could not be evaluated (e.g. a value it uses is empty)."),
     "E811": ("Duplicate record", "Another record already has this value of a unique field."),
+    "E812": ("Changed meanwhile", "Someone else saved the record after you opened it; reload and apply your change again."),
 }
 
 

@@ -167,6 +167,10 @@ class FieldBuilder:
             return out
 
         unit_types, member_types = types(unit), types(members)
+        role_names = frozenset(self.c.data.get("roles") or {})
+        if household and role_names:
+            # a member's roles are readable in formulas: any(members, "head" in roles and age(dob) >= 18)
+            member_types["roles"] = T.LIST
         shared = {k: type_of_value(v) for k, v in self.constants.items()}
         shared.update({k: T.TABLE for k in self.tables})
         constants = dict(self.constants) | {k: {r: dict(row) for r, row in t.rows.items()} for k, t in self.tables.items()}
@@ -175,6 +179,8 @@ class FieldBuilder:
             values = self.choice_values(f)
             if values:
                 choices[f["name"]] = values
+        if household and role_names:
+            choices["roles"] = role_names
         top = dict(shared) | unit_types
         if household:
             top["members"] = T.MEMBERS
@@ -197,6 +203,10 @@ class FieldBuilder:
         check_unique(c, [(f.get("name"), p + ("name",)) for p, f in every], "field", "E301")
         for p, f in every:
             name = f.get("name")
+            if name == "roles" and household:
+                c.error("E303", "the name 'roles' is reserved: it holds a member's roles", p + ("name",),
+                        "choose another name")
+                continue
             if name in self.constants or name in self.tables:
                 c.error("E303", f"the field '{name}' has the same name as a constant or table", p + ("name",))
             else:

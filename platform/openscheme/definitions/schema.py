@@ -275,6 +275,8 @@ TEST_CASE = obj({
         "contribution": obj({"employer": NON_NEG, "employee": NON_NEG, "total": NON_NEG}),
         "amounts": {"type": "object", "additionalProperties": NON_NEG},
         "vouchers": {"type": "object", "additionalProperties": COUNT},
+        "entitled": {"type": "object", "additionalProperties": {"type": "boolean"},
+                     "description": "benefit code: whether the beneficiary is entitled to it"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
     }),
 }, ["name", "data", "expect"])

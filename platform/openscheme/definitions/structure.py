@@ -78,6 +78,15 @@ def convert(error: ValidationError, source_map: SourceMap) -> list[Diagnostic]:
         return [Diagnostic("E204", f"{where(path)} is '{error.instance}', which is not one of: {', '.join(options)}", at, hint)]
     if v == "const":
         return [Diagnostic("E204", f"{where(path)} must be '{error.validator_value}'", at)]
+    if v == "pattern" and "propertyNames" in error.relative_schema_path:
+        v = "propertyNames"
+    if v == "propertyNames":
+        hint = "names use lower-case letters, digits and _"
+        if path and path[-1] in ("label", "hint", "title", "description", "reason", "constraint_message",
+                                 "required_message", "pattern_message", "operator"):
+            hint = "a text with a comma inside {...} must be quoted: {en: \"a, b\"}"
+            return [Diagnostic("E205", f"'{error.instance}' is not a language code in {where(path)}", at, hint)]
+        return [Diagnostic("E205", f"'{error.instance}' is not a valid name in {where(path)}", at, hint)]
     if v == "pattern":
         hint = error.schema.get("description", "")
         return [Diagnostic("E205", f"{where(path)}: '{error.instance}' is not in the expected form", at, hint)]
@@ -91,9 +100,6 @@ def convert(error: ValidationError, source_map: SourceMap) -> list[Diagnostic]:
         return [Diagnostic("E207", f"{where(path)} is too long (at most {error.validator_value})", at)]
     if v == "uniqueItems":
         return [Diagnostic("E208", f"{where(path)} lists the same value twice", at)]
-    if v == "propertyNames":
-        return [Diagnostic("E205", f"'{error.instance}' is not a valid name in {where(path)}", at,
-                           "names use lower-case letters, digits and _")]
     if v == "anyOf":
         sub = [e for e in (error.context or [])]
         if error.schema is not None and error.schema.get("anyOf") and all(

@@ -18,6 +18,16 @@ TYPE_WORDS = {
 }
 
 
+PLURALS = {"surgery": "surgeries", "delivery": "deliveries", "imaging": "imaging", "laboratory": "laboratory tests",
+           "medicine": "medicines", "emergency": "emergencies", "other": "other services"}
+
+
+def plural(word: str, n: int) -> str:
+    if n == 1:
+        return word
+    return PLURALS.get(word, word + "s")
+
+
 def _money(value, scheme: Scheme) -> str:
     return f"{show(value)} {scheme.currency}"
 
@@ -66,7 +76,9 @@ def describe_benefit(b: Benefit, scheme: Scheme, lang: str) -> list[str]:
                 if v is not None:
                     out.append(f"  {label} {k.replace('_', ' ')}: {_money(v, scheme)}")
         for cat, n in b.category_limits.items():
-            out.append(f"  at most {n} {cat} per person per year")
+            out.append(f"  at most {n} {plural(cat.replace('_', ' '), n)} per person per year")
+        if b.facility_levels:
+            out.append(f"  at facilities: {', '.join(level.replace('_', ' ') for level in b.facility_levels)}")
         for s in b.services + b.items:
             price = _money(s.price, scheme) if s.price is not None else f"price from {s.price_table}.{s.price_column}"
             extra = []
@@ -79,6 +91,10 @@ def describe_benefit(b: Benefit, scheme: Scheme, lang: str) -> list[str]:
                 extra.append("for " + "/".join(s.genders))
             if s.waiting_period_days:
                 extra.append(f"waiting {s.waiting_period_days} days")
+            if s.co_payment_percent is not None:
+                extra.append(f"co-payment {show(s.co_payment_percent)}%")
+            if s.ceiling is not None:
+                extra.append(f"ceiling {_money(s.ceiling, scheme)}")
             kind = "item" if s.is_item else s.category
             out.append(f"  - {s.label.get(lang)} [{s.code}, {kind}, {s.care_type.replace('_', '-')}]: {price}"
                        + (f" ({'; '.join(extra)})" if extra else ""))
@@ -115,7 +131,8 @@ def summarize(scheme: Scheme, lang: str | None = None) -> str:
     period = ""
     if s.period_start or s.period_end:
         period = f" · period {s.period_start or '…'} to {s.period_end or '…'}"
-    lines.append(f"Currency {s.currency} · languages {', '.join(s.languages)} · enrols a {unit} · "
+    article = "an" if unit[0] in "aeiou" else "a"
+    lines.append(f"Currency {s.currency} · languages {', '.join(s.languages)} · enrols {article} {unit} · "
                  f"benefits: {', '.join(s.benefit_kinds)}{period}")
     if s.illustrative:
         lines.append("Figures in this definition are illustrative, not official.")
@@ -131,6 +148,9 @@ def summarize(scheme: Scheme, lang: str | None = None) -> str:
             return f"{r.min}–{r.max if r.max is not None else 'any'}"
 
         lines.append("  Roles: " + "; ".join(f"{r.label.get(lang)} ({count(r)})" for r in s.roles))
+    if s.tables:
+        lines.append("  Tables: " + "; ".join(f"{t.name} ({len(t.rows)} rows by {t.key}: {', '.join(t.columns)})"
+                                            for t in s.tables.values()))
     if s.constants:
         lines.append("  Constants: " + "; ".join(f"{k} = {show(v)}" for k, v in s.constants.items()))
     lines += ["", "WHO IS ELIGIBLE"]
@@ -167,6 +187,8 @@ def summarize(scheme: Scheme, lang: str | None = None) -> str:
         if c.wage:
             w = c.wage
             lines.append(f"  from the wage ({w.field}): employer {show(w.employer_percent)}%, employee {show(w.employee_percent)}%")
+            if w.minimum_wage is not None:
+                lines.append(f"  wage counted at least at the minimum wage {_money(w.minimum_wage, s)}")
             if w.wage_ceiling is not None:
                 lines.append(f"  wage counted up to {_money(w.wage_ceiling, s)}")
         if c.due_days_after_enrolment is not None:
@@ -175,6 +197,8 @@ def summarize(scheme: Scheme, lang: str | None = None) -> str:
             lines.append(f"  due on day {c.due_day_of_month} of the month")
         if c.grace_period_days:
             lines.append(f"  grace period {c.grace_period_days} days")
+        if c.payment_methods:
+            lines.append(f"  paid by: {', '.join(m.replace('_', ' ') for m in c.payment_methods)}")
     lines += ["", "BENEFITS"]
     for b in s.benefits:
         lines += ["  " + line for line in describe_benefit(b, s, lang)]

@@ -104,14 +104,14 @@ def compute_premium(scheme: Scheme, values: dict, as_of: date, renewal: bool, en
     if c is None or c.premium is None:
         return None
     p = c.premium
-    if p.formula is not None:
-        value = p.formula.evaluate(values, as_of)
-        steps = p.formula.explain(values, as_of).steps
-        return Amount(money(value), [f"premium = {p.formula.text.strip()}", *steps, f"premium = {fmt(money(value))}"])
     members = values.get("members") or [] if scheme.is_household else [values]
     n = len(members) if scheme.is_household else 1
     lines = []
     total = Decimal(0)
+    if p.formula is not None:
+        total = Decimal(p.formula.evaluate(values, as_of))
+        steps = p.formula.explain(values, as_of).steps
+        lines += [f"contribution = {p.formula.text.strip()}", *steps, f"contribution = {fmt(money(total))}"]
     if p.per_member is not None:
         total += p.per_member * n
         lines.append(f"{fmt(p.per_member)} per member × {n} = {fmt(p.per_member * n)}")

@@ -193,7 +193,11 @@ class RecordValidator:
                 values.setdefault("__invalid__", set()).add(f.name)
         return values
 
-    def evaluate(self, formula, context, path, name):
+    def evaluate(self, formula, context, path, name, default=None):
+        """A formula's value; `default` when it reads a field whose value was refused (that
+        field carries the error already, a second one on this field would only confuse)."""
+        if formula.names & getattr(self, "invalid", set()) or formula.member_names & getattr(self, "invalid", set()):
+            return default
         try:
             return formula.evaluate(context, self.as_of)
         except FormulaRuntimeError as exc:
@@ -202,6 +206,7 @@ class RecordValidator:
 
     def check_fields(self, fields, values: dict, context: dict, prefix: str) -> None:
         invalid = values.pop("__invalid__", set())
+        self.invalid = invalid | getattr(self, "unit_invalid", set())
         calcs = {f.name: f for f in fields if f.calculate is not None}
         order = topological_order({n: set(f.calculate.names | f.calculate.member_names) & set(calcs) for n, f in calcs.items()})
         for name in order:
@@ -210,7 +215,7 @@ class RecordValidator:
         for f in fields:
             path = prefix + f.name
             if f.relevant is not None:
-                relevant = self.evaluate(f.relevant, context, path, f.name)
+                relevant = self.evaluate(f.relevant, context, path, f.name, default=True)
                 if not relevant:
                     values[f.name] = context[f.name] = None
                     continue
@@ -295,15 +300,18 @@ class RecordValidator:
                 self.add("members", "members", "E808", "max_members", n=m.max)
             self.check_roles(member_roles)
         unit_invalid = values.get("__invalid__", set())
+        self.unit_invalid = set(unit_invalid)
         context = {k: v for k, v in values.items() if k != "__invalid__"}
         if scheme.is_household:
-            context["members"] = [{k: v for k, v in mv.items() if k != "__invalid__"} for mv in member_values]
+            context["members"] = [{k: v for k, v in mv.items() if k != "__invalid__"} | {"roles": list(member_roles[i])}
+                                  for i, mv in enumerate(member_values)]
         values["__invalid__"] = unit_invalid
         self.check_fields(scheme.fields, values, context, "")
         for i, mv in enumerate(member_values):
-            member_context = dict(context) | {k: v for k, v in mv.items() if k != "__invalid__"}
+            roles = {"roles": list(member_roles[i])}
+            member_context = dict(context) | {k: v for k, v in mv.items() if k != "__invalid__"} | roles
             self.check_fields(scheme.member_fields, mv, member_context, f"members[{i}].")
-            context["members"][i] = {k: v for k, v in mv.items() if k != "__invalid__"}
+            context["members"][i] = {k: v for k, v in mv.items() if k != "__invalid__"} | roles
         result = {k: v for k, v in values.items() if k != "__invalid__"}
         if scheme.is_household:
             result["members"] = context["members"]
@@ -313,12 +321,14 @@ class RecordValidator:
         roles = raw.get("roles", raw.get("role"))
         if roles is None:
             return ()
-        roles = [roles] if isinstance(roles, str) else list(roles) if isinstance(roles, list) else []
+        if isinstance(roles, str):
+            roles = roles.replace(",", " ").split()
+        roles = list(roles) if isinstance(roles, list) else [roles]
         known = {r.name for r in self.scheme.roles}
         for r in roles:
-            if r not in known:
+            if not isinstance(r, str) or r not in known:
                 self.add(prefix + "roles", "roles", "E807", "unknown_role", role=r)
-        return tuple(r for r in roles if r in known)
+        return tuple(r for r in roles if isinstance(r, str) and r in known)
 
     def check_roles(self, member_roles: list[tuple[str, ...]]) -> None:
         for role in self.scheme.roles:

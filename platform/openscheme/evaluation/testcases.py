@@ -107,6 +107,16 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
             detail = "; ".join((b.amount.lines if b.amount else []) + b.lines)
             fail(Failure("E706", f"expected {code} amount {fmt(Decimal(value))}, got {fmt(got)}",
                          base + ("expect", "amounts", code), detail))
+    for code, wanted in (expect.get("entitled") or {}).items():
+        b = ev.benefit(code)
+        if b is None:
+            close = difflib.get_close_matches(code, [x.code for x in scheme.benefits], n=1)
+            fail(Failure("E707", f"unknown benefit '{code}' in entitled", base + ("expect", "entitled", code),
+                         f"did you mean '{close[0]}'?" if close else ""))
+        elif b.entitled != wanted:
+            fail(Failure("E709", f"expected {code} {'' if wanted else 'not '}to be entitled, but it is"
+                                 f"{'' if b.entitled else ' not'}", base + ("expect", "entitled", code),
+                         "; ".join(b.lines)))
     for vtype, count in (expect.get("vouchers") or {}).items():
         got = sum(b.vouchers.get(vtype, 0) for b in ev.benefits)
         if got != count:

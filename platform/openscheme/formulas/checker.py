@@ -444,10 +444,13 @@ class Checker:
 
     def _aggregate(self, node: ast.Call, name: str, sig, in_members: bool, depth: int) -> T:
         args = node.args
+        nested = self.error(node, "E415", f"{name}() cannot be nested inside another count/sum/any/all")
         if in_members and not (name == "count" and len(args) == 1):
-            raise self.error(node, "E415", f"{name}() cannot be nested inside another count/sum/any/all")
+            raise nested
         if name == "count" and len(args) == 1:
             t = self.visit(args[0], in_members, depth)
+            if in_members and t == T.MEMBERS:
+                raise nested
             if t not in (T.MEMBERS, T.LIST, T.ANY):
                 raise self.error(args[0], "E504", f"count() needs members or a list, but '{self.segment(args[0])}' is {article(t)}")
             return T.NUMBER

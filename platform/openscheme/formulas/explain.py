@@ -38,12 +38,18 @@ def show(value) -> str:
     return str(value)
 
 
-def _operands(node: ast.Compare, values: dict[int, object]) -> str | None:
+SYMBOLS = {ast.Eq: "=", ast.NotEq: "≠", ast.Lt: "<", ast.LtE: "≤", ast.Gt: ">", ast.GtE: "≥",
+           ast.In: "in", ast.NotIn: "not in"}
+# a single false comparison is shown with what does hold: "58 < 60", not "58 ≥ 60"
+NEGATED = {ast.Eq: "≠", ast.NotEq: "=", ast.Lt: "≥", ast.LtE: ">", ast.Gt: "≤", ast.GtE: "<",
+           ast.In: "not in", ast.NotIn: "in"}
+
+
+def _operands(node: ast.Compare, values: dict[int, object], result: object = True) -> str | None:
     parts = [node.left, *node.comparators]
     if not all(id(p) in values or isinstance(p, ast.Constant) for p in parts):
         return None
-    ops = {ast.Eq: "=", ast.NotEq: "≠", ast.Lt: "<", ast.LtE: "≤", ast.Gt: ">", ast.GtE: "≥",
-           ast.In: "in", ast.NotIn: "not in"}
+    ops = NEGATED if (result is False and len(node.ops) == 1) else SYMBOLS
     out = [show(values[id(node.left)] if id(node.left) in values else node.left.value)]  # noqa: SIM401 - .value only exists on constants
     for op, comp in zip(node.ops, node.comparators, strict=False):
         out.append(ops.get(type(op), "?"))
@@ -66,7 +72,7 @@ def render(source: str, trace: list, members_count: int | None = None) -> list[s
             else:
                 line = f"{text} = {show(value)}"
         elif isinstance(node, ast.Compare):
-            detail = _operands(node, values)
+            detail = _operands(node, values, value)
             verdict = "true" if value else "false"
             line = f"{text} is {verdict}" + (f" ({detail})" if detail else "")
         elif isinstance(node, ast.BoolOp):

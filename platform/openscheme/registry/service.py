@@ -27,6 +27,11 @@ from .values import record_input, to_storage
 UID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
+def member_storage(member: dict) -> dict:
+    """A member's stored data: its declared fields (its roles live in their own column)."""
+    return to_storage({k: v for k, v in member.items() if k != "roles"})
+
+
 def new_uid(prefix: str) -> str:
     return prefix + "".join(secrets.choice(UID_ALPHABET) for _ in range(10))
 
@@ -182,7 +187,7 @@ class Registry:
         for i, member in enumerate(values.get("members") or []):
             self.session.add(Individual(
                 uid=new_uid("P"), scheme_code=scheme.code, scheme_version_id=version_id, household_id=household.id,
-                position=i, roles=list(roles[i]) if i < len(roles) else [], data=to_storage(member),
+                position=i, roles=list(roles[i]) if i < len(roles) else [], data=member_storage(member),
                 location_code=location, location_path=path, created_by=getattr(self.user, "id", None)))
         self.session.flush()
         self.session.refresh(household)
@@ -242,7 +247,7 @@ class Registry:
     def _update_members(self, scheme, household, members, roles, version_id, path, now):
         existing = [m for m in household.members]
         for i, member in enumerate(members):
-            data = to_storage(member)
+            data = member_storage(member)
             member_roles = list(roles[i]) if i < len(roles) else []
             if i < len(existing):
                 m = existing[i]
