@@ -199,7 +199,7 @@ def test_sql_means_what_the_interpreter_means(engine, source, registry):
         records = load(conn, registry)
         rows = conn.execute(text(f"SELECT u.id, ({compiled.sql}) AS v FROM households u ORDER BY u.id"),
                             compiled.params | {"as_of": AS_OF.isoformat()}).all()
-    for (hid, value), record in zip(rows, records, strict=True):
+    for (_hid, value), record in zip(rows, records, strict=True):
         kind, expected = reference(formula, record)
         if kind == "error":
             assert value is None, (source, record, value)
