@@ -26,7 +26,7 @@ from .model import (
 KIND_KEYS = {
     "insurance": {"waiting_period_days", "co_payment_percent", "ceilings", "deductibles", "category_limits",
                   "services", "items", "facility_levels"},
-    "voucher": {"price", "validity_days", "vouchers"},
+    "voucher": {"price", "validity_days", "vouchers", "facility_levels"},
     "cash": {"amount", "cap", "schedule", "conditions"},
 }
 
