@@ -1,0 +1,1 @@
+"""Health insurance claims: automated adjudication from the scheme's declaration."""
