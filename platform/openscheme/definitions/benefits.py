@@ -94,6 +94,10 @@ def build_contributions(c, scope, fields_by_name: dict, household: bool) -> Cont
         if f is None or f.value_type != T.NUMBER:
             c.error("E342", f"the wage field '{w['field']}' must be a declared number or money field",
                     path + ("wage", "field"), suggest(w["field"], fields_by_name))
+        elif f.scope == "member":
+            c.error("E342", f"the wage field '{w['field']}' is a member field; a wage contribution is computed "
+                            "per enrolled person", path + ("wage", "field"),
+                    "use an individual scheme (unit: individual) for formal-sector members")
         wage = WageContribution(w["field"], Decimal(w["employer_percent"]), Decimal(w["employee_percent"]),
                                 dec(w.get("minimum_wage")), dec(w.get("wage_ceiling")))
     if premium is None and wage is None:

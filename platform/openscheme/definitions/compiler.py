@@ -119,10 +119,11 @@ class Compiler:
         tables = build_tables(self)
         unit_raw = resolve_presets(self, data["fields"], ("fields",))
         member_raw = resolve_presets(self, data["members"]["fields"], ("members", "fields")) if household and "members" in data else []
-        for name, items in self.extra_choices.items():
-            from .fields import build_choice_list
+        from .fields import build_choice_list, builtin_presets
 
-            choices.setdefault(name, build_choice_list(self, items, ("choices",)))
+        for name, items in (self.extra_choices | builtin_presets()["choices"]).items():
+            if name not in choices:  # built-in lists (sex, yes_no) may be named directly
+                choices[name] = build_choice_list(self, items, ("choices",))
         self.all_raw_fields = unit_raw + member_raw
         builder = FieldBuilder(self, choices, constants, tables)
         unit_fields, member_fields = builder.build_all(unit_raw, member_raw, household)

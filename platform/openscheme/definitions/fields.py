@@ -100,6 +100,11 @@ def build_tables(compiler) -> dict[str, Table]:
                 compiler.error("E202", f"row {i + 1} of table '{name}' has no '{key}' (the table's key)", path + ("rows", i))
                 continue
             k = row[key]
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                compiler.error("E203", f"the key '{key}' of table '{name}' must be text or a whole number",
+                               path + ("rows", i, key))
+                continue
+            k = str(k)  # keys are looked up with field values, which are text (select values)
             if k in rows:
                 compiler.error("E302", f"duplicate key '{k}' in table '{name}'", path + ("rows", i, key))
                 continue

@@ -25,6 +25,13 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def as_amount(value, what: str) -> Decimal:
+    """A formula's result as money; an empty result is an error, never zero by accident."""
+    if value is None or isinstance(value, bool):
+        raise FormulaRuntimeError(f"{what} has no value")
+    return Decimal(value)
+
+
 def fmt(value) -> str:
     return show(Decimal(value))
 
@@ -109,7 +116,7 @@ def compute_premium(scheme: Scheme, values: dict, as_of: date, renewal: bool, en
     lines = []
     total = Decimal(0)
     if p.formula is not None:
-        total = Decimal(p.formula.evaluate(values, as_of))
+        total = as_amount(p.formula.evaluate(values, as_of), "the premium")
         steps = p.formula.explain(values, as_of).steps
         lines += [f"contribution = {p.formula.text.strip()}", *steps, f"contribution = {fmt(money(total))}"]
     if p.per_member is not None:
@@ -207,7 +214,7 @@ def evaluate_benefit(scheme: Scheme, b: Benefit, values: dict, as_of: date, elig
         if entitled and b.amount is not None:
             raw = b.amount.evaluate(values, as_of)
             amount_lines = [f"amount = {b.amount.text.strip()}"] + (b.amount.explain(values, as_of).steps if explain else [])
-            value = Decimal(raw)
+            value = as_amount(raw, "the amount")
             if b.cap is not None and value > b.cap:
                 amount_lines.append(f"capped at {fmt(b.cap)} (was {fmt(value)})")
                 value = b.cap

@@ -209,16 +209,25 @@ class RecordValidator:
         self.invalid = invalid | getattr(self, "unit_invalid", set())
         calcs = {f.name: f for f in fields if f.calculate is not None}
         order = topological_order({n: set(f.calculate.names | f.calculate.member_names) & set(calcs) for n, f in calcs.items()})
+        silent = RecordValidator(self.scheme, self.as_of, self.lang)  # first pass: errors come later
+        silent.invalid = self.invalid
         for name in order:
-            f = calcs[name]
-            values[name] = context[name] = self.evaluate(f.calculate, context, prefix + name, name)
+            values[name] = context[name] = silent.evaluate(calcs[name].calculate, context, prefix + name, name)
+        not_relevant = set()
+        for f in fields:
+            if f.relevant is not None and not silent.evaluate(f.relevant, context, prefix + f.name, f.name, default=True):
+                not_relevant.add(f.name)
+                values[f.name] = context[f.name] = None
+        for name in order:  # computed again without the values that are not relevant
+            if name not in not_relevant:
+                values[name] = context[name] = self.evaluate(calcs[name].calculate, context, prefix + name, name)
         for f in fields:
             path = prefix + f.name
-            if f.relevant is not None:
-                relevant = self.evaluate(f.relevant, context, path, f.name, default=True)
-                if not relevant:
-                    values[f.name] = context[f.name] = None
-                    continue
+            if f.name in not_relevant:
+                continue
+            if f.relevant is not None and not self.evaluate(f.relevant, context, path, f.name, default=True):
+                values[f.name] = context[f.name] = None
+                continue
             if f.name in invalid or f.calculate is not None:
                 continue
             value = values.get(f.name)

@@ -117,7 +117,13 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
             fail(Failure("E709", f"expected {code} {'' if wanted else 'not '}to be entitled, but it is"
                                  f"{'' if b.entitled else ' not'}", base + ("expect", "entitled", code),
                          "; ".join(b.lines)))
+    known_types = {v.type for b in scheme.benefits for v in b.vouchers}
     for vtype, count in (expect.get("vouchers") or {}).items():
+        if vtype not in known_types:
+            close = difflib.get_close_matches(vtype, sorted(known_types), n=1)
+            fail(Failure("E707", f"unknown voucher type '{vtype}' in vouchers", base + ("expect", "vouchers", vtype),
+                         f"did you mean '{close[0]}'?" if close else ""))
+            continue
         got = sum(b.vouchers.get(vtype, 0) for b in ev.benefits)
         if got != count:
             fail(Failure("E708", f"expected {count} '{vtype}' voucher(s), got {got}", base + ("expect", "vouchers", vtype)))

@@ -231,6 +231,8 @@ def coalesce(x, default):
 def lookup(table: dict, key, column=_OMITTED):
     if not isinstance(table, dict):
         raise FormulaRuntimeError("lookup() needs a table")
+    if isinstance(key, (int, Decimal)) and not isinstance(key, bool) and key == int(key):
+        key = str(int(key))  # table keys are text: a whole number finds the row "1"
     try:
         row = table[key]
     except (KeyError, TypeError):
