@@ -323,3 +323,7 @@ class PriceListEntry(Base):
 
     price_list: Mapped[PriceList] = relationship(back_populates="entries")
     entry: Mapped[CatalogueEntry] = relationship()
+
+
+# the workflow tables (policies, claims, vouchers, targeting, payments) share this Base
+from . import workflow_models  # noqa: E402,F401
