@@ -8,7 +8,6 @@ closed) - or raises NotTranslatable and is evaluated in Python by the caller.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -127,19 +126,21 @@ registries = st.lists(household_st, min_size=1, max_size=4)
 # ---- databases ----------------------------------------------------------------------------
 
 
-def make_engine(kind: str, tmp_path_factory):
+pytestmark = pytest.mark.db
+
+
+def make_engine(kind: str, tmp_path_factory, database_url: str):
     if kind == "sqlite":
         engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('sqlprop') / 'p.db'}")
     else:
-        url = os.environ.get("OPENSCHEME_TEST_DATABASE_URL")
-        if not url:
+        if not database_url.startswith("postgresql"):
             pytest.skip("PostgreSQL: set OPENSCHEME_TEST_DATABASE_URL")
-        admin = create_engine(url)
+        admin = create_engine(database_url)
         with admin.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS sqlprop CASCADE"))
             conn.execute(text("CREATE SCHEMA sqlprop"))
         admin.dispose()
-        engine = create_engine(url, connect_args={"options": "-csearch_path=sqlprop"})
+        engine = create_engine(database_url, connect_args={"options": "-csearch_path=sqlprop"})
     tables = [Base.metadata.tables[n] for n in ("users", "scheme_versions", "households", "individuals")]
     Base.metadata.create_all(engine, tables=tables)
     with engine.begin() as conn:
@@ -149,8 +150,8 @@ def make_engine(kind: str, tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def engine(request, tmp_path_factory):
-    e = make_engine(request.param, tmp_path_factory)
+def engine(request, tmp_path_factory, database_url):
+    e = make_engine(request.param, tmp_path_factory, database_url)
     yield e
     e.dispose()
 

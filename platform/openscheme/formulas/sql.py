@@ -53,7 +53,7 @@ class SqlFormula:
 
 class SqlCompiler:
     def __init__(self, formula: Formula, dialect: str, field_types: dict[str, str], *, unit: str = "u",
-                 household: bool = True, as_of_param: str = "as_of"):
+                 household: bool = True, as_of_param: str = "as_of", param_prefix: str = "p"):
         if dialect not in DIALECTS:
             raise NotTranslatable(f"no SQL for the {dialect} database")
         self.f = formula
@@ -63,11 +63,12 @@ class SqlCompiler:
         self.household = household
         self.params: dict = {}
         self.as_of = f":{as_of_param}"
+        self.prefix = param_prefix
 
     # ---- helpers ----------------------------------------------------------------------
 
     def param(self, value) -> str:
-        name = f"p{len(self.params)}"
+        name = f"{self.prefix}{len(self.params)}"
         if isinstance(value, date):
             value = value.isoformat()
         self.params[name] = value
@@ -415,8 +416,10 @@ class SqlCompiler:
 
 
 def to_sql(formula: Formula, dialect: str, field_types: dict[str, str], *, unit: str = "u",
-           household: bool = True) -> SqlFormula:
-    """SQL for a checked formula, or NotTranslatable. Bind `as_of` (ISO date text) with the params."""
+           household: bool = True, param_prefix: str = "p") -> SqlFormula:
+    """SQL for a checked formula, or NotTranslatable. Bind `as_of` (ISO date text) with the params;
+    give each formula of one statement its own `param_prefix`."""
     if formula.result_type not in (T.BOOL, T.NUMBER):
         raise NotTranslatable(f"a formula giving {formula.result_type}")
-    return SqlCompiler(formula, dialect, field_types, unit=unit, household=household).compile()
+    return SqlCompiler(formula, dialect, field_types, unit=unit, household=household,
+                       param_prefix=param_prefix).compile()

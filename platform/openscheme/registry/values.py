@@ -40,3 +40,27 @@ def record_input(household_data: dict | None, members: list[tuple[dict, list]] |
     data = dict(household_data or {})
     data["members"] = [dict(d) | ({"roles": list(roles)} if roles else {}) for d, roles in (members or [])]
     return data
+
+
+def decoder(fields):
+    """A fast function stored JSON -> typed values, for registry-wide runs.
+
+    Stored data passed validation when it was saved, so this only restores types
+    (dates, Decimals); a value that no longer decodes (the scheme changed) reads as
+    empty, and the formula using it then fails closed."""
+    from ..evaluation.records import _Invalid, coerce
+
+    typed = [(f.name, f) for f in fields if f.type in ("date", "decimal", "money", "integer", "gps")]
+
+    def decode(data: dict) -> dict:
+        out = dict(data)
+        for name, f in typed:
+            raw = out.get(name)
+            if raw is not None:
+                try:
+                    out[name] = coerce(f, raw)
+                except _Invalid:
+                    out[name] = None
+        return out
+
+    return decode
