@@ -45,10 +45,11 @@ def iter_units(session, scheme: Scheme, *, ids_sql: str | None = None, params: d
         members = defaultdict(list)
         if scheme.is_household:
             ids = [r[0] for r in rows]
-            for hid, data, roles in session.execute(text(
-                    "SELECT household_id, data, roles FROM individuals WHERE household_id IN "
+            for pid, hid, data, roles in session.execute(text(
+                    "SELECT id, household_id, data, roles FROM individuals WHERE household_id IN "
                     f"({', '.join(str(int(i)) for i in ids)}) AND active = TRUE ORDER BY household_id, position, id")):
-                members[hid].append(decode_member(_json(data)) | {"roles": list(_json(roles) or [])})
+                # "_id" is not a field name (fields start with a letter): formulas cannot see it
+                members[hid].append(decode_member(_json(data)) | {"roles": list(_json(roles) or []), "_id": pid})
         out = []
         for uid, data in rows:
             values = decode_unit(_json(data))

@@ -1,0 +1,277 @@
+"""Payment cycles: dry run and diff, preparation, maker-checker approval, payroll, reconciliation, retry.
+
+Never twice: a payment's natural key (scheme, benefit, cycle, unit) has a unique
+constraint and rows are inserted with ON CONFLICT DO NOTHING, batch by batch, each
+batch committed. Re-running a cycle, two officers preparing it at once, or a run
+killed half way and started again all end with exactly one payment per unit.
+The payment reference is derived from the natural key, so a retried payment keeps
+its reference and the agent can recognise it.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ..definitions.model import Benefit, Scheme
+from ..registry import audit
+from ..storage.models import Individual
+from ..storage.workflow_models import Payment, PaymentCycle
+from . import entitlements as ent
+
+
+class CycleError(Exception):
+    pass
+
+
+def reference(scheme_code: str, benefit_code: str, cycle_no: int, unit_id: int) -> str:
+    digest = hashlib.sha256(f"{scheme_code}|{benefit_code}|{cycle_no}|{unit_id}".encode()).digest()
+    return "PAY-" + base64.b32encode(digest).decode()[:20]
+
+
+def cycle_start(benefit: Benefit, cycle_no: int) -> date | None:
+    s = benefit.schedule
+    if s is None or s.start is None:
+        return None
+    from ..formulas.functions import add_months
+
+    months = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "termly": 4, "half_yearly": 6, "yearly": 12}
+    if s.frequency == "weekly":
+        from datetime import timedelta
+
+        return s.start + timedelta(weeks=cycle_no - 1)
+    return add_months(s.start, months.get(s.frequency, 0) * (cycle_no - 1))
+
+
+def check_cycle_no(benefit: Benefit, cycle_no: int) -> None:
+    if benefit.schedule and not 1 <= cycle_no <= benefit.schedule.cycles:
+        raise CycleError(f"{benefit.code} has {benefit.schedule.cycles} cycle(s); there is no cycle {cycle_no}")
+
+
+# ---- dry run and diff -----------------------------------------------------------------------
+
+
+@dataclass
+class Diff:
+    cycle_no: int
+    count: int = 0
+    total: Decimal = Decimal(0)
+    previous_count: int = 0
+    previous_total: Decimal = Decimal(0)
+    added: list[tuple[int, Decimal]] = field(default_factory=list)
+    removed: list[tuple[int, Decimal]] = field(default_factory=list)
+    changed: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
+    not_paid: dict[str, int] = field(default_factory=dict)  # reason -> units
+
+
+def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progress=None) -> Diff:
+    """Compute the cycle without writing anything, and compare it with the previous cycle."""
+    check_cycle_no(benefit, cycle_no)
+    as_of = cycle_start(benefit, cycle_no) or date.today()
+    current: dict[int, Decimal] = {}
+    diff = Diff(cycle_no)
+    for batch in ent.compute(session, scheme, benefit, as_of, progress=progress):
+        for e in batch:
+            if e.payable:
+                current[e.unit_id] = e.amount
+            else:
+                for reason in e.failed or ["zero amount"]:
+                    diff.not_paid[reason] = diff.not_paid.get(reason, 0) + 1
+    previous = dict(session.execute(select(Payment.unit_id, Payment.amount).where(
+        Payment.scheme_code == scheme.code, Payment.benefit_code == benefit.code,
+        Payment.cycle_no == cycle_no - 1)).all())
+    diff.count, diff.total = len(current), sum(current.values(), Decimal(0))
+    diff.previous_count, diff.previous_total = len(previous), sum(previous.values(), Decimal(0))
+    diff.added = sorted((u, a) for u, a in current.items() if u not in previous)
+    diff.removed = sorted((u, a) for u, a in previous.items() if u not in current)
+    diff.changed = sorted((u, previous[u], a) for u, a in current.items() if u in previous and previous[u] != a)
+    return diff
+
+
+# ---- preparing ---------------------------------------------------------------------------------
+
+
+def get_or_create_cycle(session, scheme: Scheme, version_id: int, benefit: Benefit, cycle_no: int, user) -> PaymentCycle:
+    query = select(PaymentCycle).where(PaymentCycle.scheme_code == scheme.code,
+                                       PaymentCycle.benefit_code == benefit.code, PaymentCycle.cycle_no == cycle_no)
+    cycle = session.scalar(query)
+    if cycle is not None:
+        return cycle
+    try:
+        with session.begin_nested():
+            cycle = PaymentCycle(scheme_code=scheme.code, scheme_version_id=version_id, benefit_code=benefit.code,
+                                 cycle_no=cycle_no, period_start=cycle_start(benefit, cycle_no), status="draft",
+                                 prepared_by=getattr(user, "id", None))
+            session.add(cycle)
+            session.flush()
+    except IntegrityError:  # another officer created it at the same moment
+        cycle = session.scalar(query)
+    return cycle
+
+
+def _insert_ignoring_duplicates(session, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Payment.__table__).on_conflict_do_nothing(
+        index_elements=["scheme_code", "benefit_code", "cycle_no", "unit_id"])
+    result = session.connection().execute(stmt, rows)
+    return max(result.rowcount or 0, 0)  # some drivers report -1 for executemany
+
+
+def prepare(session_factory, scheme: Scheme, version_id: int, benefit: Benefit, cycle_no: int, user=None,
+            *, batch: int = 5000, progress=None) -> PaymentCycle:
+    """Create the cycle's payments (idempotent; resumable; safe to run twice at once).
+
+    Each batch is committed on its own, so a run killed half way keeps what it wrote and
+    the next run adds only the missing payments."""
+    check_cycle_no(benefit, cycle_no)
+    as_of = cycle_start(benefit, cycle_no) or date.today()
+    with session_factory() as session:
+        cycle = get_or_create_cycle(session, scheme, version_id, benefit, cycle_no, user)
+        session.commit()
+        if cycle.status not in ("draft", "prepared"):
+            raise CycleError(f"cycle {cycle_no} is {cycle.status}; its payments can no longer change")
+        cycle_id = cycle.id
+    created = done = 0
+    with session_factory() as read:
+        for group in ent.compute(read, scheme, benefit, as_of, batch=batch):
+            rows = [{"cycle_id": cycle_id, "scheme_code": scheme.code, "benefit_code": benefit.code,
+                     "cycle_no": cycle_no, "unit_id": e.unit_id, "recipient_id": e.recipient_id, "amount": e.amount,
+                     "currency": scheme.currency, "channel": e.channel,
+                     "reference": reference(scheme.code, benefit.code, cycle_no, e.unit_id), "status": "pending",
+                     "attempts": 0, "explanation": [e.inputs]}
+                    for e in group if e.payable]
+            with session_factory() as write, write.begin():
+                created += _insert_ignoring_duplicates(write, rows)
+            done += len(group)
+            if progress:  # after the batch is committed: what is reported is saved
+                progress(done)
+    with session_factory() as session, session.begin():
+        cycle = session.get(PaymentCycle, cycle_id)
+        count, total = session.execute(select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.cycle_id == cycle_id)).one()
+        cycle.payment_count, cycle.total = count, Decimal(total)
+        if cycle.status == "draft":
+            cycle.status = "prepared"
+        cycle.updated_at = datetime.now()
+        audit.record(session, user=user, action="prepare", entity="payment_cycle", entity_id=cycle_id,
+                     scheme_code=scheme.code, after={"cycle": cycle_no, "payments": count, "total": str(total),
+                                                     "created_now": created})
+    with session_factory() as session:
+        return session.get(PaymentCycle, cycle_id)
+
+
+def approve(session, cycle: PaymentCycle, user) -> None:
+    """Maker-checker: the officer who prepared a cycle cannot approve it."""
+    if cycle.status != "prepared":
+        raise CycleError(f"cycle {cycle.cycle_no} is {cycle.status}, not prepared")
+    if cycle.prepared_by is not None and cycle.prepared_by == getattr(user, "id", None):
+        raise CycleError("the officer who prepared this cycle cannot approve it")
+    cycle.status = "approved"
+    cycle.approved_by = getattr(user, "id", None)
+    cycle.updated_at = datetime.now()
+    audit.record(session, user=user, action="approve", entity="payment_cycle", entity_id=cycle.id,
+                 scheme_code=cycle.scheme_code, after={"cycle": cycle.cycle_no, "total": str(cycle.total)})
+
+
+# ---- payroll, reconciliation, retry ------------------------------------------------------------
+
+PAYROLL_COLUMNS = ["reference_id", "payer", "payee_id", "payee_name", "payee_phone", "amount", "currency", "channel",
+                   "scheme", "cycle"]
+
+
+def payroll(session, scheme: Scheme, cycle: PaymentCycle, channel: str, user=None) -> str:
+    """CSV for one payment channel (G2P Connect disburse-like fields); its payments become 'sent'."""
+    if cycle.status not in ("approved", "sent"):
+        raise CycleError("a payroll is produced only for an approved cycle")
+    rows = session.execute(select(Payment, Individual).outerjoin(Individual, Individual.id == Payment.recipient_id)
+                           .where(Payment.cycle_id == cycle.id, Payment.channel == channel,
+                                  Payment.status == "pending").order_by(Payment.id)).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PAYROLL_COLUMNS)
+    payer = (scheme.payments.payer if scheme.payments and scheme.payments.payer else scheme.code)
+    for payment, person in rows:
+        data = person.data if person is not None else {}
+        name = " ".join(str(data.get(k, "")) for k in ("first_name", "last_name")).strip()
+        writer.writerow([payment.reference, payer, person.uid if person is not None else "", name,
+                         data.get("phone", ""), format(payment.amount, "f"), payment.currency, payment.channel,
+                         scheme.code, cycle.cycle_no])
+    ids = [p.id for p, _ in rows]
+    if ids:
+        session.execute(update(Payment).where(Payment.id.in_(ids)).values(
+            status="sent", attempts=Payment.attempts + 1, updated_at=datetime.now()))
+    if cycle.status == "approved":
+        cycle.status = "sent"
+    audit.record(session, user=user, action="payroll", entity="payment_cycle", entity_id=cycle.id,
+                 scheme_code=cycle.scheme_code, after={"channel": channel, "payments": len(ids)})
+    return out.getvalue()
+
+
+@dataclass
+class Reconciliation:
+    paid: int = 0
+    failed: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+
+def reconcile(session, cycle: PaymentCycle, text: str, user=None) -> Reconciliation:
+    """Import the agent's result file: reference_id, status (paid|failed), reason."""
+    report = Reconciliation()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"reference_id", "status"} - set(reader.fieldnames or [])
+    if missing:
+        report.problems.append((1, f"missing column(s): {', '.join(sorted(missing))}"))
+        return report
+    rows = list(reader)
+    refs = [r["reference_id"].strip() for r in rows]
+    payments = {p.reference: p for p in session.scalars(select(Payment).where(
+        Payment.cycle_id == cycle.id, Payment.reference.in_(refs)))}
+    for line, row in enumerate(rows, start=2):
+        ref, status = row["reference_id"].strip(), (row.get("status") or "").strip().lower()
+        p = payments.get(ref)
+        if p is None:
+            report.problems.append((line, f"unknown reference {ref} in this cycle"))
+        elif status not in ("paid", "failed"):
+            report.problems.append((line, f"status must be paid or failed, not '{status}'"))
+        elif p.status != "sent":
+            report.problems.append((line, f"{ref} is {p.status}, not sent: ignored"))
+        else:
+            p.status = status
+            p.failure_reason = (row.get("reason") or "").strip() or None if status == "failed" else None
+            p.updated_at = datetime.now()
+            report.paid += status == "paid"
+            report.failed += status == "failed"
+    outstanding = session.scalar(select(func.count()).select_from(Payment).where(
+        Payment.cycle_id == cycle.id, Payment.status.in_(("pending", "sent"))))
+    if outstanding == 0 and cycle.status == "sent":
+        cycle.status = "reconciled"
+    audit.record(session, user=user, action="reconcile", entity="payment_cycle", entity_id=cycle.id,
+                 scheme_code=cycle.scheme_code, after={"paid": report.paid, "failed": report.failed,
+                                                       "problems": len(report.problems)})
+    return report
+
+
+def retry(session, payment: Payment, user=None) -> None:
+    """Only a failed payment can be retried; it keeps its reference and joins the next payroll."""
+    if payment.status != "failed":
+        raise CycleError(f"only failed payments can be retried; {payment.reference} is {payment.status}")
+    before = {"status": payment.status, "reason": payment.failure_reason}
+    payment.status = "pending"
+    payment.updated_at = datetime.now()
+    cycle = session.get(PaymentCycle, payment.cycle_id)
+    if cycle.status == "reconciled":
+        cycle.status = "sent"
+    audit.record(session, user=user, action="retry", entity="payment", entity_id=payment.id,
+                 scheme_code=payment.scheme_code, before=before, after={"status": "pending"})
