@@ -6,6 +6,12 @@
     openscheme eval SCHEME --data F.json   eligibility and amounts for one beneficiary, explained
     openscheme test SCHEME                 run the scheme's own test cases
     openscheme schema                      the JSON Schema of the format, for editors
+    openscheme demo                        a demo database with every example, then the server
+    openscheme db upgrade                  create or migrate the database
+    openscheme load [PATH...]              store new versions of definitions in the database
+    openscheme create-user NAME --role R   a user with role assignments
+    openscheme serve                       the web application (development server)
+    openscheme reference load-icd10        ICD-10 codes
 
 SCHEME is a file path, a file name in scheme_definitions/ or examples/, or a scheme code.
 """
@@ -268,6 +274,224 @@ def schema(output) -> None:
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+# ---- running a deployment: database, definitions, users, server, demo ----------------------
+
+DATABASE_OPTION = click.option(
+    "--database-url", envvar="OPENSCHEME_DATABASE_URL", default=None, metavar="URL",
+    help="SQLAlchemy URL (default: $OPENSCHEME_DATABASE_URL, else SQLite in instance/openscheme.db).")
+
+
+def _database(url: str | None, migrate: bool = True):
+    from .config import load_config
+    from .storage.db import Database
+    from .storage.migrate import upgrade
+
+    database = Database(url or load_config()["DATABASE_URL"])
+    if migrate:
+        upgrade(database.engine)
+    return database
+
+
+def _print_load_report(report) -> None:
+    for item in report.loaded:
+        click.echo(f"new: {item}")
+    for item in report.unchanged:
+        click.echo(f"unchanged: {item}")
+    for file, errors in report.failed.items():
+        click.echo(f"failed: {file} ({len(errors)} error(s); the version loaded before, if any, stays current)")
+        for e in errors:
+            click.echo(f"  {e}")
+    click.echo(f"{len(report.loaded)} new, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
+
+
+@main.group()
+def db() -> None:
+    """The database: migrations."""
+
+
+@db.command("upgrade")
+@DATABASE_OPTION
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
+def db_upgrade(database_url, revision) -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from .storage.migrate import upgrade
+
+    database = _database(database_url, migrate=False)
+    try:
+        upgrade(database.engine, revision)
+        click.echo(f"database at {database.engine.url.render_as_string(hide_password=True)}: upgraded to {revision}")
+    finally:
+        database.dispose()
+
+
+@main.command("load")
+@click.argument("paths", nargs=-1, type=click.Path())
+@DATABASE_OPTION
+def load_(paths, database_url) -> None:
+    """Compile definitions (default: scheme_definitions/) and store new versions; exit 1 on errors."""
+    from .storage.schemes import SchemeCatalog
+
+    targets = [Path(p) for p in paths] or [definitions_dir()]
+    missing = [p for p in targets if not p.exists()]
+    for p in missing:
+        click.echo(f"{p}:1:1: E100 no such file or directory")
+    database = _database(database_url)
+    try:
+        report = SchemeCatalog(database).load_paths([p for p in targets if p.exists()])
+    finally:
+        database.dispose()
+    _print_load_report(report)
+    if report.failed or missing:
+        sys.exit(1)
+
+
+def _parse_role(spec: str) -> tuple[str, str | None, str | None]:
+    from .web.permissions import ROLES
+
+    role, scheme, location = (spec.split(":", 2) + [None, None])[:3]
+    if role not in ROLES:
+        raise click.BadParameter(f"unknown role '{role}' (roles: {', '.join(ROLES)})", param_hint="--role")
+    return role, scheme or None, location or None
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE[:SCHEME[:LOCATION]]",
+              help="A role, optionally limited to a scheme code and a location code (and below); repeatable. "
+                   "E.g. enrolment_officer:tz-chf:KONGWA_DC, or analyst::DODOMA for every scheme in Dodoma.")
+@click.option("--password", default=None, help="The password (visible in the shell history: prefer --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--full-name", default="", help="The name shown in the interface.")
+@click.option("--language", default="en", show_default=True, type=click.Choice(["en", "fr"]))
+@DATABASE_OPTION
+def create_user_(username, roles, password, password_stdin, full_name, language, database_url) -> None:
+    """Create a user with one or more role assignments."""
+    from sqlalchemy import select
+
+    from .reference.users import create_user
+    from .storage.models import SchemeVersion, User
+
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", username):
+        raise click.BadParameter("2 to 64 letters, digits and . _ @ -", param_hint="USERNAME")
+    parsed = [_parse_role(spec) for spec in roles]
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="password")
+    database = _database(database_url)
+    try:
+        with database.session_factory() as session, session.begin():
+            if session.scalar(select(User.id).where(User.username == username)) is not None:
+                raise click.ClickException(f"user '{username}' exists already")
+            known = set(session.scalars(select(SchemeVersion.code)))
+            for _role, scheme, _loc in parsed:
+                if scheme and scheme not in known:
+                    click.echo(f"warning: no scheme '{scheme}' is loaded yet (openscheme load)", err=True)
+            try:
+                user = create_user(session, username, password, roles=parsed, full_name=full_name, language=language)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            what = ", ".join(":".join(x for x in r if x) for r in parsed)
+            click.echo(f"created user {user.username} ({what})")
+    finally:
+        database.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=5000, show_default=True, type=int)
+@DATABASE_OPTION
+def serve(host, port, database_url) -> None:
+    """Run the web application with werkzeug's threaded development server."""
+    _serve(host, port, database_url, None)
+
+
+def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Path] | None) -> None:
+    from werkzeug.serving import run_simple
+
+    from .web.app import create_app
+
+    config = {}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    if scheme_paths:
+        config["SCHEME_PATHS"] = [str(p) for p in scheme_paths if p.exists()]
+    app = create_app(config)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    click.echo(f"openscheme is running at http://{shown}:{port}/  (Ctrl+C to stop)")
+    click.echo("note: this is werkzeug's development server, fine for a demo or a small pilot on a trusted "
+               "network; in production run the WSGI app 'openscheme.web.app:create_app()' behind a "
+               "production server and HTTPS.")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+@main.group()
+def reference() -> None:
+    """Reference data: ICD-10 codes."""
+
+
+@reference.command("load-icd10")
+@click.option("--csv", "csv_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Load a national list instead: a CSV file with the columns code,title[,chapter].")
+@DATABASE_OPTION
+def load_icd10_(csv_file, database_url) -> None:
+    """Load ICD-10 codes (default: WHO ICD-10 2019); running it again changes only what differs."""
+    from .reference.icd10 import SOURCE, csv_rows, load_icd10, who_icd10_rows
+
+    try:
+        rows = csv_rows(Path(csv_file)) if csv_file else who_icd10_rows()
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    database = _database(database_url)
+    try:
+        with database.session_factory() as session, session.begin():
+            result = load_icd10(session, rows)
+    finally:
+        database.dispose()
+    click.echo(f"ICD-10 from {csv_file or SOURCE}: {result}")
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Prepare the database only; do not start the server.")
+@click.option("--per-scheme", default=500, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Synthetic households or people to register per scheme.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@DATABASE_OPTION
+def demo(no_serve, per_scheme, host, port, database_url) -> None:
+    """A ready-to-try deployment: every example, reference data, demo users, synthetic beneficiaries."""
+    from .config import load_config
+    from .reference.demo import run_demo
+
+    url = database_url or load_config()["DATABASE_URL"]
+    paths = [examples_dir(), definitions_dir()]
+    click.echo(f"database: {make_url_safe(url)}")
+    report = run_demo(url, paths, per_scheme=per_scheme, echo=click.echo)
+    households = sum(g.added for g in report.beneficiaries if g.household)
+    members = sum(g.people for g in report.beneficiaries if g.household)
+    individuals = sum(g.added for g in report.beneficiaries if not g.household)
+    refused = sum(g.refused for g in report.beneficiaries)
+    click.echo(f"beneficiaries added: {households} households ({members} people) and {individuals} individuals; "
+               f"{refused} generated records refused by validation; demo ready in {report.seconds:.1f} s")
+    click.echo("demo users (passwords are for this demo only: change or remove them before real use):")
+    width = max((len(u.username) for u in report.users), default=8)
+    for u in report.users:
+        note = "" if u.created else "  (already there: this run did not change its password)"
+        click.echo(f"  {u.username:<{width}}  {u.password:<{width + 5}}  {u.description}{note}")
+    if no_serve:
+        click.echo("start the server with: openscheme serve")
+        return
+    _serve(host, port, url, paths)
+
+
+def make_url_safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

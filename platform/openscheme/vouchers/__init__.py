@@ -1,0 +1,1 @@
+"""Vouchers: issued from the declared voucher set, redeemed once (a database constraint), reimbursed per period."""
