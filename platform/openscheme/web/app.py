@@ -96,24 +96,38 @@ def create_app(config: dict | None = None) -> Flask:
         from flask_login import current_user
 
         return {"lang": current_language(), "can": lambda perm, scheme=None: can(current_user, perm, scheme),
-                "languages": app.config["LANGUAGES"]}
+                "languages": app.config["LANGUAGES"], "scheme_links": app.extensions.get("scheme_links", [])}
 
     return app
 
 
 def register_blueprints(app: Flask) -> None:
+    """Core blueprints, then every feature module: any module of openscheme.web or openscheme.api
+    whose name ends in "views" (or is admin) and defines init_app(app). A new workflow adds its
+    own module; nothing here changes."""
+    import importlib
+    import pkgutil
+
     from . import main
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
-    for module in ("openscheme.web.registry_views", "openscheme.api.views", "openscheme.web.admin"):
+    for package in ("openscheme.web", "openscheme.api"):
         try:
-            imported = __import__(module, fromlist=["init_app"])
-        except ModuleNotFoundError as exc:
-            if not module.startswith(exc.name or "-"):
-                raise
+            pkg = importlib.import_module(package)
+        except ModuleNotFoundError:
             continue
-        imported.init_app(app)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+            if not (info.name.endswith("views") or info.name == "admin"):
+                continue
+            module = importlib.import_module(f"{package}.{info.name}")
+            if hasattr(module, "init_app"):
+                module.init_app(app)
+
+
+def add_scheme_link(app: Flask, endpoint: str, label, permission: str) -> None:
+    """A link on each scheme's card of the home page (label: a lazy_gettext string)."""
+    app.extensions.setdefault("scheme_links", []).append((endpoint, label, permission))
 
 
 SECURITY_HEADERS = {
