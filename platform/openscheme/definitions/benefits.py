@@ -25,7 +25,7 @@ from .model import (
 
 KIND_KEYS = {
     "insurance": {"waiting_period_days", "co_payment_percent", "ceilings", "deductibles", "category_limits",
-                  "services", "items", "facility_levels"},
+                  "services", "items", "facility_levels", "review"},
     "voucher": {"price", "validity_days", "vouchers", "facility_levels"},
     "cash": {"amount", "cap", "schedule", "conditions"},
 }
@@ -165,6 +165,9 @@ def build_benefits(c, scope, kinds: tuple[str, ...], tables) -> list[Benefit]:
             kw["deductibles"] = MoneyLevels(**{k: dec(v) for k, v in (b.get("deductibles") or {}).items()})
             kw["category_limits"] = dict(b.get("category_limits") or {})
             kw["facility_levels"] = tuple(b.get("facility_levels") or ())
+            review = b.get("review") or {}
+            kw["review_sample_percent"] = Decimal(review.get("sample_percent", 0))
+            kw["review_amount_above"] = dec(review.get("amount_above"))
         elif kind == "voucher":
             vouchers = b.get("vouchers") or []
             if not vouchers:

@@ -244,6 +244,8 @@ class Benefit:
     services: tuple[Service, ...] = ()
     items: tuple[Service, ...] = ()
     facility_levels: tuple[str, ...] = ()
+    review_sample_percent: Decimal = Decimal(0)
+    review_amount_above: Decimal | None = None
     # voucher
     price: Decimal | None = None
     validity_days: int | None = None

@@ -225,6 +225,8 @@ BENEFIT = obj({
     "services": {"type": "array", "items": SERVICE},
     "items": {"type": "array", "items": SERVICE},
     "facility_levels": {"type": "array", "items": NAME},
+    "review": obj({"sample_percent": PERCENT, "amount_above": NON_NEG},
+                  description="claims sent to manual review: a random share, and every claim above an amount"),
     # voucher
     "price": NON_NEG,
     "validity_days": {"type": "integer", "minimum": 1},

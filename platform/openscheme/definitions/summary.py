@@ -75,6 +75,9 @@ def describe_benefit(b: Benefit, scheme: Scheme, lang: str) -> list[str]:
             for k, v in vars(levels).items():
                 if v is not None:
                     out.append(f"  {label} {k.replace('_', ' ')}: {_money(v, scheme)}")
+        if b.review_sample_percent or b.review_amount_above is not None:
+            above = f", and every claim above {_money(b.review_amount_above, scheme)}" if b.review_amount_above is not None else ""
+            out.append(f"  manual review: {show(b.review_sample_percent)}% of claims at random{above}")
         for cat, n in b.category_limits.items():
             out.append(f"  at most {n} {plural(cat.replace('_', ' '), n)} per person per year")
         if b.facility_levels:
