@@ -68,14 +68,14 @@ def test_dry_run_writes_nothing_and_prepare_pays_each_eligible_once(session, set
     assert cycle.status == "prepared" and cycle.payment_count == s["eligible"] and cycle.total == diff.total
     again = cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 1, s["maker"])
     assert again.payment_count == s["eligible"]
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     assert payment_count(session) == s["eligible"]
 
 
 def test_amounts_are_the_engine_amounts(session, setup):
     s = setup
     cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 1, s["maker"])
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     for p in session.scalars(select(Payment).where(Payment.scheme_code == CODE)):
         hh = session.get(Household, p.unit_id)
         ev = evaluate(s["scheme"], s["registry"].input_of(hh), as_of=date(2020, 8, 1), explain=False)
@@ -100,7 +100,7 @@ def test_two_officers_preparing_at_once_make_one_payment_each(session, setup):
     for t in threads:
         t.join()
     assert not errors, errors
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     assert payment_count(session, 2) == s["eligible"]
     assert session.scalar(select(func.count()).select_from(PaymentCycle).where(PaymentCycle.cycle_no == 2)) == 1
 
@@ -118,11 +118,11 @@ def test_a_run_killed_half_way_resumes_without_duplicates(session, setup):
     with pytest.raises(Killed):
         cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 3, s["maker"], batch=5,
                        progress=die_after_first_batch)
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     partial = payment_count(session, 3)
     assert 0 < partial < s["eligible"]
     cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 3, s["maker"], batch=5)
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     assert payment_count(session, 3) == s["eligible"]
 
 
@@ -167,7 +167,7 @@ def test_maker_checker_payroll_reconciliation_and_retry(session, setup):
 def test_dry_run_diff_against_the_previous_cycle(session, setup):
     s = setup
     cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 1, s["maker"])
-    session.expire_all()
+    session.rollback()  # end the read transaction: see what other sessions committed
     first = session.scalar(select(Payment).where(Payment.scheme_code == CODE).order_by(Payment.id).limit(1))
     hh = session.get(Household, first.unit_id)
     data = s["registry"].input_of(hh)

@@ -67,17 +67,21 @@ class Registry:
 
     # ---- checks that need the database ---------------------------------------------------
 
-    def check_locations(self, scheme: Scheme, values: dict, errors: list[FieldError]) -> str:
-        """Location fields must name a known location of the declared level; returns the record's path."""
+    def check_locations(self, scheme: Scheme, values: dict, errors: list[FieldError],
+                        known: dict | None = None) -> str:
+        """Location fields must name a known location of the declared level; returns the record's path.
+
+        `known` ({code: (level, path)}, preloaded for a whole batch by the bulk import) saves the query.
+        """
         fields = [f for f in scheme.fields + scheme.member_fields if f.type == "location"]
         wanted = {values.get(f.name) for f in fields if f.scope == "unit" and values.get(f.name)}
         for member in values.get("members") or []:
             wanted |= {member.get(f.name) for f in fields if f.scope == "member" and member.get(f.name)}
-        known = {}
-        if wanted:
+        if known is None and wanted:
             rows = self.session.execute(select(Location.code, Location.level, Location.path)
                                         .where(Location.code.in_(wanted))).all()
             known = {code: (level, path) for code, level, path in rows}
+        known = known or {}
 
         def check(f, value, path):
             hit = known.get(value)
@@ -91,11 +95,27 @@ class Registry:
             for f in fields:
                 if f.scope == "member" and member.get(f.name):
                     check(f, member[f.name], f"members[{i}].{f.name}")
+        self.check_nesting(scheme, values, known, errors)
         for f in location_fields(scheme):
             value = values.get(f.name)
             if value in known:
                 return known[value][1]
         return "/"
+
+    def check_nesting(self, scheme: Scheme, values: dict, known: dict, errors: list[FieldError]) -> None:
+        """A deeper place must lie inside the chosen higher one (a ward of the chosen district): E807."""
+        levels = list(scheme.location_levels)
+        valid = [f for f in location_fields(scheme) if f.location_level in levels
+                 and known.get(values.get(f.name), ("", ""))[0] == f.location_level]
+        for f in valid:
+            above = [p for p in valid if levels.index(p.location_level) < levels.index(f.location_level)]
+            if not above:
+                continue
+            parent = max(above, key=lambda p: levels.index(p.location_level))
+            if not known[values[f.name]][1].startswith(known[values[parent.name]][1]):
+                errors.append(FieldError(f.name, f.name, "E807", message(
+                    "filtered_choice", self.lang, value=values[f.name],
+                    parent=parent.label.get(self.lang, scheme.default_language).lower())))
 
     def find_duplicates(self, scheme: Scheme, values: dict, exclude_household: int | None = None,
                         exclude_individual: int | None = None) -> list[FieldError]:
