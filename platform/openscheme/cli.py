@@ -12,6 +12,11 @@
     openscheme create-user NAME --role R   a user with role assignments
     openscheme serve                       the web application (development server)
     openscheme reference load-icd10        ICD-10 codes
+    openscheme diff OLD NEW                what changed between two versions, in the scheme's terms
+    openscheme impact OLD NEW              who gains, who loses and the cost, on the registry
+    openscheme dhis2 SCHEME --period P     the scheme's indicators as DHIS2 dataValueSets JSON
+    openscheme target SCHEME [--as-of D]   a targeting run over the registry (then --approve RUN --user U)
+    openscheme cycle SCHEME BENEFIT N ...  --dry-run | --prepare | --approve-as U | --payroll CH -o F | --reconcile F
 
 SCHEME is a file path, a file name in scheme_definitions/ or examples/, or a scheme code.
 """
@@ -252,7 +257,6 @@ def test(scheme, verbose) -> None:
         mark = "PASS" if o.passed else "FAIL"
         click.echo(f"{mark} {o.case.name}")
         for f in o.failures:
-            failed += 0
             click.echo(f"     {f.code} {f.message}" + (f"\n       ({f.hint})" if f.hint else ""))
         if verbose and o.evaluation is not None:
             click.echo("\n".join("     " + line for line in _render_evaluation(o.evaluation, s.default_language)))
@@ -492,6 +496,343 @@ def make_url_safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# ---- targeting and payment cycles -------------------------------------------------------------
+
+
+def _runtime(database_url: str | None, scheme_ref: str):
+    """The database, the stored scheme catalog and the compiled current version of SCHEME."""
+    from .storage.schemes import SchemeCatalog
+
+    database = _database(database_url)
+    catalog = SchemeCatalog(database)
+    catalog.refresh()
+    code = scheme_ref
+    if code not in catalog.codes():
+        path = find_definition(scheme_ref)
+        code = compile_file(path, run_tests=False).scheme.code if path is not None else scheme_ref
+    scheme = catalog.current(code) if code in catalog.codes() else None
+    if scheme is None:
+        database.dispose()
+        raise click.ClickException(f"scheme '{scheme_ref}' is not loaded in this database (openscheme load first)")
+    return database, catalog, scheme
+
+
+def _user(session, username: str | None, permission: str | None = None, scheme_code: str | None = None):
+    """The acting user; with a permission, the user must hold it for the scheme (as on the web)."""
+    from sqlalchemy import select
+
+    from .storage.models import User
+    from .web.permissions import can
+
+    if not username:
+        return None
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user '{username}'")
+    if permission and not can(user, permission, scheme_code):
+        raise click.ClickException(f"{username} may not do this ({permission} for {scheme_code})")
+    return user
+
+
+def _bar(total: int, label: str):
+    """A click progress bar and the progress(done) callback that moves it."""
+    bar = click.progressbar(length=max(total, 1), label=label, show_pos=True, file=sys.stderr)
+
+    def progress(done: int, *_args) -> None:
+        bar.update(max(0, min(done, total) - bar.pos))
+
+    return bar, progress
+
+
+def _count_units(session, scheme, ids_sql: str | None = None) -> int:
+    from sqlalchemy import text
+
+    from .targeting.loading import unit_table
+
+    where = "u.scheme_code = :code AND u.active = TRUE" + ("" if scheme.is_household else " AND u.household_id IS NULL")
+    if ids_sql:
+        where += f" AND u.id IN ({ids_sql})"
+    return session.scalar(text(f"SELECT count(*) FROM {unit_table(scheme)} u WHERE {where}"), {"code": scheme.code})
+
+
+@main.command()
+@click.argument("scheme")
+@click.option("--as-of", default=None, help="Eligibility date YYYY-MM-DD (default: today).")
+@click.option("--user", "username", default=None, help="Who runs it (recorded; that user cannot approve the run).")
+@click.option("--approve", "approve_run_id", type=int, default=None, metavar="RUN",
+              help="Instead of running: approve targeting run RUN as --user (enrols its eligible units).")
+@DATABASE_OPTION
+def target(scheme, as_of, username, approve_run_id, database_url) -> None:
+    """Run targeting over the whole registry of a scheme (SQL per rule where possible)."""
+    from .storage.workflow_models import TargetingRun
+    from .targeting.run import TargetingError, approve_run, run_targeting
+
+    database, catalog, s = _runtime(database_url, scheme)
+    try:
+        with database.session_factory() as session:
+            user = _user(session, username, "targeting.approve" if approve_run_id is not None else "targeting.run",
+                         s.code)
+            if approve_run_id is not None:
+                run = session.get(TargetingRun, approve_run_id)
+                if run is None or run.scheme_code != s.code:
+                    raise click.ClickException(f"no targeting run {approve_run_id} of {s.code}")
+                if user is None:
+                    raise click.ClickException("say who approves: --user NAME")
+                try:
+                    enrolled = approve_run(session, run, user, scheme=catalog.by_version(run.scheme_version_id) or s)
+                except TargetingError as exc:
+                    raise click.ClickException(str(exc)) from None
+                session.commit()
+                click.echo(f"run {run.id} approved by {user.username}: {enrolled} unit(s) enrolled")
+                return
+            day = _parse_date(as_of) or date.today()
+            total = _count_units(session, s)
+            bar, progress = _bar(total, f"targeting {s.code}")
+            with bar:
+                run = run_targeting(session, s, catalog.version_id(s.code), as_of=day, user=user, progress=progress)
+                session.commit()
+                progress(total)
+            click.echo(f"run {run.id} of {s.code} as of {day.isoformat()}: {run.eligible_count} eligible, "
+                       f"{run.excluded_count} excluded")
+            for rule, method in (run.method or {}).items():
+                click.echo(f"  {rule}: {method}")
+            click.echo(f"approve it as another user: openscheme target {s.code} --approve {run.id} --user NAME")
+    finally:
+        database.dispose()
+
+
+@main.command()
+@click.argument("scheme")
+@click.argument("benefit")
+@click.argument("cycle_no", metavar="N", type=int)
+@click.option("--dry-run", is_flag=True, help="Compute the cycle without writing anything; diff with cycle N-1.")
+@click.option("--prepare", is_flag=True, help="Create the cycle's payments (idempotent, resumable).")
+@click.option("--approve-as", default=None, metavar="USER", help="Approve the prepared cycle as USER (not the preparer).")
+@click.option("--payroll", "channel", default=None, metavar="CHANNEL",
+              help="Write the payroll CSV of a channel (its payments become sent).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="File for --payroll (default: stdout).")
+@click.option("--reconcile", "result_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Import the agent's result file (reference_id,status,reason).")
+@click.option("--user", "username", default=None, help="Who acts for --prepare, --payroll, --reconcile (recorded).")
+@DATABASE_OPTION
+def cycle(scheme, benefit, cycle_no, dry_run, prepare, approve_as, channel, output, result_file, username,
+          database_url) -> None:
+    """A payment cycle of a cash benefit: --dry-run | --prepare | --approve-as USER | --payroll CHANNEL -o FILE |
+    --reconcile FILE."""
+    from sqlalchemy import select
+
+    from .payments import cycles
+    from .payments.entitlements import enrolled_units_sql
+    from .storage.workflow_models import PaymentCycle
+
+    actions = [a for a in (dry_run, prepare, approve_as, channel, result_file) if a]
+    if len(actions) != 1:
+        raise click.UsageError("choose one of --dry-run, --prepare, --approve-as, --payroll, --reconcile")
+    database, catalog, s = _runtime(database_url, scheme)
+    try:
+        b = s.benefit(benefit)
+        if b is None or b.kind != "cash":
+            cash = ", ".join(x.code for x in s.benefits if x.kind == "cash") or "none"
+            raise click.ClickException(f"{s.code} has no cash benefit '{benefit}' (cash benefits: {cash})")
+        try:
+            cycles.check_cycle_no(b, cycle_no)
+        except cycles.CycleError as exc:
+            raise click.ClickException(str(exc)) from None
+        with database.session_factory() as session:
+            user = _user(session, username, "payments.prepare", s.code)
+            if dry_run or prepare:
+                total = _count_units(session, s, enrolled_units_sql(s))
+            if dry_run:
+                bar, progress = _bar(total, f"dry run {b.code} cycle {cycle_no}")
+                with bar:
+                    diff = cycles.dry_run(session, s, b, cycle_no, progress=progress)
+                session.rollback()
+                click.echo(f"cycle {cycle_no}: {diff.count} payment(s), total {diff.total} {s.currency} "
+                           f"(nothing written)")
+                previous = f"cycle {cycle_no - 1}" if cycle_no > 1 else "no previous cycle"
+                click.echo(f"{previous}: {diff.previous_count} payment(s), total {diff.previous_total} {s.currency}")
+                click.echo(f"added {len(diff.added)}, removed {len(diff.removed)}, amount changed "
+                           f"{len(diff.changed)}, total {diff.total - diff.previous_total:+} {s.currency}")
+                for reason, n in sorted(diff.not_paid.items()):
+                    click.echo(f"  not paid ({reason}): {n}")
+                return
+            if prepare:
+                bar, progress = _bar(total, f"preparing {b.code} cycle {cycle_no}")
+                with bar:
+                    try:
+                        prepared = cycles.prepare(database.session_factory, s, catalog.version_id(s.code), b,
+                                                  cycle_no, user, progress=progress)
+                    except cycles.CycleError as exc:
+                        raise click.ClickException(str(exc)) from None
+                click.echo(f"cycle {cycle_no} {prepared.status}: {prepared.payment_count} payment(s), total "
+                           f"{prepared.total} {s.currency}")
+                return
+            c = session.scalar(select(PaymentCycle).where(PaymentCycle.scheme_code == s.code,
+                                                          PaymentCycle.benefit_code == b.code,
+                                                          PaymentCycle.cycle_no == cycle_no))
+            if c is None:
+                raise click.ClickException(f"cycle {cycle_no} is not prepared (--prepare first)")
+            try:
+                if approve_as:
+                    cycles.approve(session, c, _user(session, approve_as, "payments.approve", s.code))
+                    session.commit()
+                    click.echo(f"cycle {cycle_no} approved by {approve_as}: {c.payment_count} payment(s), "
+                               f"total {c.total} {s.currency}")
+                elif channel:
+                    channels = list(s.payments.channels) if s.payments else ["cash"]
+                    if channel not in channels:
+                        raise click.ClickException(f"unknown channel '{channel}' (channels: {', '.join(channels)})")
+                    body = cycles.payroll(session, s, c, channel, user)
+                    session.commit()
+                    if output:
+                        Path(output).write_text(body, "utf-8")
+                        click.echo(f"wrote {output}: {body.count(chr(10)) - 1} payment(s)")
+                    else:
+                        click.echo(body, nl=False)
+                else:
+                    text_ = Path(result_file).read_text("utf-8-sig")
+                    report = cycles.reconcile(session, c, text_, user)
+                    session.commit()
+                    click.echo(f"{result_file}: {report.paid} paid, {report.failed} failed, "
+                               f"{len(report.problems)} problem(s)")
+                    for line, message in report.problems:
+                        click.echo(f"{result_file}:{line}: {message}")
+            except cycles.CycleError as exc:
+                raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+
+
+# ---- analysis: semantic diff, impact of a change, DHIS2 export ----------------------------------
+
+
+def _scheme_from(ref: str, database_url: str | None):
+    """A compiled scheme from a file (path, file name or code) or a stored version: CODE@ID,
+    CODE@current or CODE@previous (read from the database)."""
+    from .definitions import compile_text
+
+    if "@" in ref and not Path(ref).exists():
+        from sqlalchemy import select
+
+        from .storage.models import SchemeVersion
+
+        code, which = ref.split("@", 1)
+        database = _database(database_url)
+        try:
+            with database.session_factory() as session:
+                rows = list(session.scalars(select(SchemeVersion).where(SchemeVersion.code == code)
+                                            .order_by(SchemeVersion.id.desc())))
+        finally:
+            database.dispose()
+        current = next((r for r in rows if r.is_current), None)
+        if which == "current":
+            row = current
+        elif which == "previous":
+            row = next((r for r in rows if current is not None and r.id < current.id), None)
+        else:
+            row = next((r for r in rows if str(r.id) == which), None)
+        if row is None:
+            known = ", ".join(f"{code}@{r.id}" for r in rows[:10]) or "none"
+            raise click.ClickException(f"no stored version '{ref}' (stored: {known})")
+        result = compile_text(row.yaml_text, f"{code}@{row.id}", run_tests=False)
+        if result.scheme is None:
+            raise click.ClickException(f"{ref} no longer compiles: " + "; ".join(str(e) for e in result.errors))
+        return result.scheme, f"#{row.id}"
+    return _load(ref, run_tests=False), None
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@DATABASE_OPTION
+def diff_(old, new, as_json, database_url) -> None:
+    """What changed between two versions of a scheme, in the scheme's own terms.
+
+    OLD and NEW are files (or names/codes of definitions) or stored versions: CODE@ID,
+    CODE@current, CODE@previous."""
+    from .analysis.diff import diff_schemes, render
+
+    a, _ = _scheme_from(old, database_url)
+    b, _ = _scheme_from(new, database_url)
+    changes = diff_schemes(a, b)
+    if as_json:
+        click.echo(json.dumps([{"kind": c.kind, "area": c.area, "subject": c.subject, "detail": c.detail,
+                                "text": str(c)} for c in changes], indent=2, ensure_ascii=False))
+    else:
+        click.echo(render(changes, a, b))
+
+
+@main.command("impact")
+@click.argument("old")
+@click.argument("new")
+@click.option("--as-of", default=None, help="Evaluation date YYYY-MM-DD (default: today).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Read at most this many units (the first by id).")
+@click.option("--sample", "sample_size", type=click.IntRange(0, 100), default=5, show_default=True,
+              help="Units whose result changes to show, explained.")
+@click.option("--no-explain", is_flag=True, help="Do not print the explanations of the sample.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+@DATABASE_OPTION
+def impact_(old, new, as_of, limit, sample_size, no_explain, as_json, database_url) -> None:
+    """Who gains and who loses, and the cost per cycle, if NEW replaced OLD - on the registry of the
+    configured database (run it on every change of a scheme kept in git)."""
+    from .analysis.impact import impact, render
+
+    a, a_label = _scheme_from(old, database_url)
+    b, b_label = _scheme_from(new, database_url)
+    if a.code != b.code:
+        raise click.ClickException(f"{old} is {a.code} but {new} is {b.code}: compare two versions of one scheme")
+    database = _database(database_url)
+    try:
+        with database.session_factory() as session:
+            report = impact(session, a, b, as_of=_parse_date(as_of), limit=limit, sample_size=sample_size,
+                            old_label=a_label or old, new_label=b_label or new)
+    finally:
+        database.dispose()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render(report, explanations=not no_explain))
+
+
+@main.command("dhis2")
+@click.argument("scheme")
+@click.option("--period", required=True, help="DHIS2 period: YYYYMM (monthly), YYYYQn or YYYY.")
+@click.option("--data-set", default=None, help="The DHIS2 data set code to put in the document.")
+@click.option("--org-unit", default=None, help="Only this org unit code.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
+@DATABASE_OPTION
+def dhis2_(scheme, period, data_set, org_unit, output, database_url) -> None:
+    """The scheme's indicators as a DHIS2 dataValueSets JSON document for one period.
+
+    SCHEME is a scheme code (its current stored version) or a definition file."""
+    from .analysis.dhis2 import PeriodError, data_value_set
+
+    if "@" in scheme or Path(scheme).is_file():
+        s, _ = _scheme_from(scheme, database_url)
+    else:
+        try:  # the version stored in the database (the one the data was captured under)
+            s, _ = _scheme_from(f"{scheme}@current", database_url)
+        except click.ClickException:
+            s = _load(scheme, run_tests=False)
+    if not s.indicators:
+        raise click.ClickException(f"{s.code} declares no indicators (add an 'indicators:' list)")
+    database = _database(database_url)
+    try:
+        with database.session_factory() as session:
+            doc = data_value_set(session, s, period, data_set=data_set, org_unit=org_unit)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    finally:
+        database.dispose()
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        Path(output).write_text(text, "utf-8")
+        click.echo(f"wrote {output}: {len(doc['dataValues'])} data value(s) for {period}")
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,23 +36,7 @@ _FOLDED = ("a formula folded onto one line by YAML ('>' or a multi-line plain sc
            "reports its errors on the first line, at a column past its end")
 _INDENTED = ("in a '|' formula, a line indented deeper than the block gets its extra "
              "indentation counted twice in the column")
-KNOWN_BUGS: dict[str, str] = {
-    "e103_python_tag": "'!!python/...' tags expand to tag:yaml.org,2002:python/... and are not refused "
-                       "(E203 about the value instead of E103)",
-    "e202_missing_currency": _BLOCK_MAPPING,
-    "e341_extra_adult_without_dob": _BLOCK_MAPPING,
-    "e360_premium_with_nothing": _BLOCK_MAPPING,
-    "e361_formula_and_structure": _BLOCK_MAPPING,
-    "e400_syntax_folded_block": _FOLDED,
-    "e410_unknown_name_folded_block": _FOLDED,
-    "e410_unknown_name_plain_multiline": _FOLDED,
-    "e400_syntax_literal_block_indented": _INDENTED,
-    "e410_unknown_name_literal_block": _INDENTED,
-    "e410_unknown_name_after_quote_escapes": "columns after doubled quotes or backslash escapes in a quoted formula are "
-                                             "off by one per escape",
-    "e701_invalid_test_data": "invalid test data is reported at the first line of 'data:', not at the "
-                              "invalid value (members[2].dob)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

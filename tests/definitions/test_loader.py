@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from openscheme.definitions.loader import MAX_DEPTH, MAX_NODES, Position, SourceMap, load_yaml
+from openscheme.definitions.loader import MAX_DEPTH, MAX_NODES, SourceMap, load_yaml
 
 
 def load(text: str):
@@ -75,7 +75,8 @@ def test_at_reports_the_value_or_the_key():
 def test_an_unknown_path_falls_back_to_its_nearest_known_parent():
     _, sm = load_ok(POSITIONS)
     assert sm.position(("fields", 0, "label", "en")) == sm.position(("fields", 0))
-    assert sm.position(("nothing", "here")) == Position(1, 1)
+    fallback = sm.position(("nothing", "here"))
+    assert (fallback.line, fallback.col) == (1, 1)
 
 
 def test_scalar_styles_are_recorded():
@@ -169,8 +170,6 @@ def test_yaml_1_1_oddities_are_text(text):
     assert data["v"] == text
 
 
-@pytest.mark.xfail(strict=True, reason="YAML 1.2 core floats without a dot ('1e-3', '2E+3') are loaded as text, "
-                                       "because PyYAML's YAML 1.1 resolver tags them str and the builder trusts the tag")
 def test_exponent_floats_are_decimal():
     data, _ = load_ok("rate: 1e-3\nbig: 2E+3\n")
     assert data == {"rate": Decimal("0.001"), "big": Decimal("2000")}
@@ -189,7 +188,7 @@ def test_anchors_and_aliases_are_expanded():
 def test_a_recursive_alias_gives_e105_fast():
     start = time.perf_counter()
     data, _, diagnostics = load("a: &a [1, *a]\n")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # an unbounded alias bomb would take hours
     assert data is None
     assert codes(diagnostics) == ["E105"]
     assert "refers to itself" in diagnostics[0].message
@@ -216,7 +215,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 def test_billion_laughs_gives_e105_fast():
     start = time.perf_counter()
     data, _, diagnostics = load(BILLION_LAUGHS)
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # an unbounded alias bomb would take hours
     assert data is None
     assert codes(diagnostics) == ["E105"]
     assert str(MAX_NODES) in diagnostics[0].message
@@ -227,7 +226,7 @@ def test_billion_laughs_through_the_compiler_is_fast_too():
 
     start = time.perf_counter()
     result = compile_text(BILLION_LAUGHS, "lol.yaml")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # an unbounded alias bomb would take hours
     assert codes(result.diagnostics) == ["E105"]
 
 
@@ -240,7 +239,7 @@ def test_deep_nesting_gives_e105():
 def test_extreme_nesting_gives_e105_not_a_recursion_error():
     start = time.perf_counter()
     data, _, diagnostics = load("[" * 5000 + "]" * 5000)
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < 10  # an unbounded alias bomb would take hours
     assert data is None and codes(diagnostics) == ["E105"]
 
 
@@ -275,8 +274,6 @@ def test_local_tags_are_refused(text):
     assert diagnostics[0].location.line == 1
 
 
-@pytest.mark.xfail(strict=True, reason="only tags written '!name' are refused: '!!python/...' (which expands to "
-                                       "tag:yaml.org,2002:python/...) and verbatim '!<...>' tags are accepted silently")
 @pytest.mark.parametrize("text", [
     "v: !!python/object/apply:os.system [echo hi]\n",
     "v: !!python/object:builtins.dict {a: 1}\n",
@@ -337,8 +334,6 @@ def test_several_documents_are_refused():
     assert diagnostics[0].location.line == 2
 
 
-@pytest.mark.xfail(strict=True, reason="an unclosed '[' is reported where the parser gave up (the next line), "
-                                       "and the message does not say where the list was opened")
 def test_an_unclosed_flow_list_names_the_line_it_was_opened_on():
     _, _, diagnostics = load("scheme:\n  languages: [en, fr\n  unit: household\n")
     assert codes(diagnostics) == ["E101"]

@@ -12,6 +12,7 @@ from .model import (
     Benefit,
     Condition,
     Contributions,
+    Indicator,
     Limits,
     MoneyLevels,
     Payments,
@@ -92,8 +93,9 @@ def build_contributions(c, scope, fields_by_name: dict, household: bool) -> Cont
         w = spec["wage"]
         f = fields_by_name.get(w["field"])
         if f is None or f.value_type != T.NUMBER:
+            hint = suggest(w["field"], fields_by_name) if f is None else f"it is a {f.type} field"
             c.error("E342", f"the wage field '{w['field']}' must be a declared number or money field",
-                    path + ("wage", "field"), suggest(w["field"], fields_by_name))
+                    path + ("wage", "field"), hint)
         elif f.scope == "member":
             c.error("E342", f"the wage field '{w['field']}' is a member field; a wage contribution is computed "
                             "per enrolled person", path + ("wage", "field"),
@@ -236,3 +238,47 @@ def build_payments(c, roles: dict, fields_by_name: dict, kinds) -> Payments | No
     rounding = spec.get("rounding") or {}
     return Payments(recipient, channel_field, tuple(spec.get("channels") or ("cash",)),
                     Decimal(rounding.get("to", 1)), rounding.get("mode", "half_up"), key, spec.get("payer"))
+
+
+def build_indicators(c, scope, fields_by_name: dict) -> list[Indicator]:
+    """DHIS2 indicators: a yes/no formula (counted) or a number (summed) over the unit, disaggregated
+    by a unit select field whose every choice maps to a category option combo."""
+    raw = c.data.get("indicators") or []
+    check_unique(c, [(x["name"], ("indicators", i, "name")) for i, x in enumerate(raw)], "indicator", "E306")
+    out = []
+    for i, x in enumerate(raw):
+        path = ("indicators", i)
+        formula = c.formula(x["formula"], path + ("formula",), scope, None, "an indicator")
+        if formula is not None and formula.result_type not in (T.BOOL, T.NUMBER, T.ANY):
+            c.error("E506", f"an indicator must give a yes/no (counted) or a number (summed), not {formula.result_type}",
+                    path + ("formula",))
+            formula = None
+        combos: dict = {}
+        field_name = None
+        if "disaggregate_by" in x:
+            d = x["disaggregate_by"]
+            field_name = d["field"]
+            f = fields_by_name.get(field_name)
+            units = {k: v for k, v in fields_by_name.items() if v.scope == "unit" and v.type == "select_one"}
+            if f is None or f.scope != "unit" or f.type != "select_one":
+                c.error("E327", f"an indicator is disaggregated by a household or individual select_one field; "
+                                f"'{field_name}' is not one", path + ("disaggregate_by", "field"), suggest(field_name, units))
+            else:
+                combos = {str(k): str(v) for k, v in d["combos"].items()}
+                for value in combos:
+                    if value not in f.choice_values:
+                        c.error("E204", f"'{value}' is not a choice of '{field_name}'",
+                                path + ("disaggregate_by", "combos", value), suggest(value, f.choice_values), key=True)
+                missing = [v for v in sorted(f.choice_values) if v not in combos]
+                if missing:
+                    c.error("E202", f"no category option combo for the choice(s) {', '.join(missing)} of '{field_name}'",
+                            path + ("disaggregate_by", "combos"), "map every choice, so that no unit is left out")
+        org = x.get("org_unit_field")
+        if org is not None and (org not in fields_by_name or fields_by_name[org].scope != "unit"):
+            c.error("E327", f"org_unit_field '{org}' is not a household or individual field",
+                    path + ("org_unit_field",), suggest(org, fields_by_name))
+        if formula is not None:
+            out.append(Indicator(x["name"], text_of(x.get("label", x["name"].replace("_", " "))), formula,
+                                 str(x["data_element"]), path, x.get("category_option_combo"), field_name, combos,
+                                 org, x.get("population", "registered")))
+    return out

@@ -78,6 +78,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E413": ("Unknown function", "Only the documented functions can be called."),
     "E414": ("Wrong number of arguments", "The function takes a different number of arguments, or named arguments were used."),
     "E415": ("Nested aggregate", "count/sum/any/all cannot be nested."),
+    "E416": ("Comment inside a formula", "A '#' would silently drop the rest of a folded formula; comment outside it."),
     # E5xx formula types
     "E501": ("Incomparable values", "The two sides have different types (e.g. a date and a number)."),
     "E502": ("Not a yes/no condition", "and/or/not/if need conditions (comparisons, yes/no fields)."),

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from ..formulas import FormulaError, T, compile_formula
 from ..formulas.types import article
-from .benefits import build_benefits, build_contributions, build_payments, build_rules
+from .benefits import (
+    build_benefits,
+    build_contributions,
+    build_indicators,
+    build_payments,
+    build_rules,
+)
 from .diagnostics import DefinitionError, Diagnostic, Location
 from .fields import (
     DEFAULT_LOCATION_LEVELS,
@@ -148,6 +154,7 @@ class Compiler:
         benefits = build_benefits(self, scope, kinds, tables)
         payments = build_payments(self, roles, by_name, kinds)
         workflows = build_workflows(self, kinds)
+        indicators = build_indicators(self, scope, by_name)
         tests = tuple(
             TestCase(t["name"], parse_date(t.get("as_of")), bool(t.get("renewal")), parse_date(t.get("enrolment_date")),
                      t["data"], t["expect"], ("tests", i))
@@ -167,6 +174,7 @@ class Compiler:
             country=meta.get("country"), operator=text_of(meta.get("operator")),
             period_start=parse_date(period.get("start")), period_end=parse_date(period.get("end")),
             period_months=period.get("months"), illustrative=bool(meta.get("illustrative")), source=meta.get("source"),
+            indicators=tuple(indicators),
         )
 
 

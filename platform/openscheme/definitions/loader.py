@@ -37,6 +37,9 @@ class Position:
     style: str | None = None  # YAML scalar style: None (plain), "'", '"', "|", ">"
     key_line: int = 0  # where the key of this value sits (for "unknown key" errors)
     key_col: int = 0
+    end_line: int = 0  # where the value ends (0-based line, 0-based column, as PyYAML marks)
+    end_col: int = 0
+    block: bool = False  # a block mapping or list: problems with it are shown at its key
 
 
 @dataclass
@@ -53,35 +56,119 @@ class SourceMap:
 
     def at(self, path, key: bool = False) -> Location:
         pos = self.position(path)
-        if key and pos.key_line:
+        if (key or pos.block) and pos.key_line:
             return Location(self.file, pos.key_line, pos.key_col)
         return Location(self.file, pos.line, pos.col)
 
     def formula_location(self, path, line: int, col: int) -> Location:
         """Where (line, col) inside a formula string sits in the file.
 
-        `line` is 1-based and `col` 0-based within the formula's own text."""
+        `line` is 1-based and `col` 0-based within the formula's own text. YAML may have
+        folded the formula (a `>` block, a plain or quoted scalar over several lines),
+        removed indentation or collapsed escapes; `scalar_positions` replays those rules
+        so the column lands on the character the implementer wrote."""
         pos = self.position(path)
-        if pos.style in ("|", ">"):
-            # a block scalar's content starts on the next line, indented
-            src_lines = self.text.split("\n")
-            first = pos.line  # 1-based line of the indicator; content starts after it
-            content_line = first + line  # 1-based
-            if 0 < content_line <= len(src_lines):
-                raw = src_lines[content_line - 1]
-                indent = len(raw) - len(raw.lstrip(" "))
-                if pos.style == ">" and line > 1:
-                    return Location(self.file, content_line, indent + 1)
-                return Location(self.file, content_line, indent + col + 1)
-            return Location(self.file, pos.line, pos.col)
-        if line == 1:
-            shift = 1 if pos.style in ("'", '"') else 0
-            return Location(self.file, pos.line, pos.col + col + shift)
-        return Location(self.file, pos.line + line - 1, col + 1)
+        positions = scalar_positions(self.text, pos)
+        if positions:
+            value_lines = "".join(ch for ch, _ in positions).split("\n")
+            offset = sum(len(x) + 1 for x in value_lines[: line - 1]) + col
+            offset = max(0, min(offset, len(positions) - 1))
+            src_line, src_col = positions[offset][1]
+            return Location(self.file, src_line + 1, src_col + 1)
+        return Location(self.file, pos.line, pos.col)
+
+
+def scalar_positions(text: str, pos: Position) -> list[tuple[str, tuple[int, int]]]:
+    """Each character of a scalar's value with its (line, col) in the source, both 0-based.
+
+    Covers the cases formulas meet: plain and quoted scalars (folded over lines, '' and \\
+    escapes) and block scalars (| keeps line breaks, > folds them). Returns [] when the
+    source does not look as expected (the caller then points at the value's start)."""
+    lines = text.split("\n")
+    if not pos.end_line and not pos.end_col:
+        return []
+    start_line, start_col = pos.line - 1, pos.col - 1
+    out: list[tuple[str, tuple[int, int]]] = []
+    if pos.style in ("|", ">"):
+        content = [i for i in range(start_line + 1, min(pos.end_line + 1, len(lines))) if lines[i].strip()]
+        if not content:
+            return []
+        indent = len(lines[content[0]]) - len(lines[content[0]].lstrip(" "))
+        previous, previous_line = None, content[0]
+        for i in range(content[0], content[-1] + 1):
+            raw = lines[i]
+            if not raw.strip():
+                out.append(("\n", (i, 0)))
+                previous = None
+                continue
+            more_indented = len(raw) - len(raw.lstrip(" ")) > indent
+            if previous is not None:
+                fold = pos.style == ">" and not more_indented and not previous
+                out.append((" " if fold else "\n", (previous_line, len(lines[previous_line]))))
+            out += [(ch, (i, c)) for c, ch in enumerate(raw) if c >= indent]
+            previous, previous_line = more_indented, i
+        return out
+    quote = pos.style if pos.style in ("'", '"') else None
+    i, c = start_line, start_col + (1 if quote else 0)
+    end = (pos.end_line, pos.end_col - (1 if quote else 0))
+    pending_space = None
+    while (i, c) < end and i < len(lines):
+        raw = lines[i]
+        if c >= len(raw):  # a line break inside the scalar folds to one space
+            i, c = i + 1, 0
+            if i < len(lines):
+                stripped = len(lines[i]) - len(lines[i].lstrip(" \t"))
+                pending_space = (i - 1, len(raw))
+                c = stripped
+            continue
+        if pending_space is not None:
+            out.append((" ", pending_space))
+            pending_space = None
+        ch = raw[c]
+        if quote == "'" and ch == "'" and c + 1 < len(raw) and raw[c + 1] == "'":
+            out.append(("'", (i, c)))
+            c += 2
+            continue
+        if quote == '"' and ch == "\\" and c + 1 < len(raw):
+            out.append((raw[c + 1], (i, c)))
+            c += 2
+            continue
+        out.append((ch, (i, c)))
+        c += 1
+    return [(ch, p) for ch, p in out] if out else []
+
+
+STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 
 
 class _Composer(yaml.SafeLoader):
-    """Only composes: values are built by `_Builder`, never by PyYAML constructors."""
+    """Only composes: values are built by `_Builder`, never by PyYAML constructors.
+
+    It also records whether a node's tag was written in the file (`!!python/...`, `!x`)
+    rather than resolved from its text, so that every written tag but the standard
+    ones is refused and a plain `1e-3` can be read as a number (YAML 1.2)."""
+
+    def _explicit(self) -> bool:
+        tag = self.peek_event().tag
+        return tag not in (None, "!")
+
+    def compose_scalar_node(self, anchor):
+        explicit = self._explicit()
+        node = super().compose_scalar_node(anchor)
+        node.explicit_tag = explicit
+        return node
+
+    def compose_sequence_node(self, anchor):
+        explicit = self._explicit()
+        node = super().compose_sequence_node(anchor)
+        node.explicit_tag = explicit
+        return node
+
+    def compose_mapping_node(self, anchor):
+        explicit = self._explicit()
+        node = super().compose_mapping_node(anchor)
+        node.explicit_tag = explicit
+        return node
 
 
 class _Builder:
@@ -105,13 +192,17 @@ class _Builder:
             raise _TooDeep(node.start_mark)
         if id(node) in active:
             raise _Recursive(node.start_mark)
-        style = getattr(node, "style", None)
+        is_collection = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
+        style = None if is_collection else getattr(node, "style", None)
         self.source_map.positions.setdefault(path, Position(
             node.start_mark.line + 1, node.start_mark.column + 1, style,
-            key_mark.line + 1 if key_mark else 0, key_mark.column + 1 if key_mark else 0))
-        if node.tag and node.tag.startswith("!") and not node.tag.startswith("tag:yaml.org,2002:"):
-            self.error(node.start_mark, "E103", f"the YAML tag '{node.tag}' is not supported",
+            key_mark.line + 1 if key_mark else 0, key_mark.column + 1 if key_mark else 0,
+            node.end_mark.line, node.end_mark.column, is_collection and not getattr(node, "flow_style", False)))
+        if getattr(node, "explicit_tag", False) and node.tag not in STANDARD_TAGS:
+            shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.error(node.start_mark, "E103", f"the YAML tag '{shown}' is not supported",
                        "remove the tag; definitions are plain data")
+            return None
         if isinstance(node, yaml.MappingNode):
             result: dict = {}
             inner = active | {id(node)}
@@ -141,8 +232,8 @@ class _Builder:
         text = node.value
         if node.style is not None:  # quoted or block scalars are always text
             return text
-        if node.tag == "tag:yaml.org,2002:str":
-            return text
+        if getattr(node, "explicit_tag", False) and node.tag == "tag:yaml.org,2002:str":
+            return text  # !!str 5 is the text "5"
         if text in NULL_VALUES:
             return None
         if text in BOOL_VALUES:
@@ -178,6 +269,9 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap, list[Diagnostic]
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or "invalid YAML").strip()
         context = f" {exc.context}" if exc.context else ""
+        if exc.context_mark is not None and exc.problem_mark is not None and \
+                exc.context_mark.line != exc.problem_mark.line:
+            context += f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         hint = "check the indentation and the ':' after each key"
         if "\t" in text and "tab" in problem.lower() or "found character '\\t'" in problem:
             hint = "use spaces, not tabs, for indentation"
@@ -200,4 +294,8 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap, list[Diagnostic]
         return None, builder.source_map, [Diagnostic("E105", f"the document expands to more than {MAX_NODES} values (aliases?)", builder.loc(exc.mark))]
     except RecursionError:
         return None, builder.source_map, [Diagnostic("E105", "the document is nested too deeply", Location(file, 1, 1))]
+    if data is None and not builder.diagnostics:
+        return None, builder.source_map, [Diagnostic("E106", "the file holds no definition (only an empty value)",
+                                                     Location(file, 1, 1),
+                                                     "start from an example: openscheme clone EXAMPLE NEW_CODE")]
     return data, builder.source_map, builder.diagnostics

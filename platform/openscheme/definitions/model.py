@@ -298,6 +298,26 @@ class Workflow:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """An aggregate for DHIS2: units where the formula holds are counted, or the formula's numbers summed."""
+
+    name: str
+    label: Text
+    formula: Formula
+    data_element: str
+    path: tuple
+    category_option_combo: str | None = None
+    disaggregate_by: str | None = None  # a unit select_one field
+    combos: Mapping[str, str] = field(default_factory=dict)  # choice value -> category option combo code
+    org_unit_field: str | None = None
+    population: str = "registered"
+
+    @property
+    def counts(self) -> bool:
+        return self.formula.result_type == T.BOOL
+
+
+@dataclass(frozen=True)
 class TestCase:
     name: str
     as_of: date | None
@@ -341,6 +361,7 @@ class Scheme:
     period_months: int | None = None
     illustrative: bool = False
     source: str | None = None
+    indicators: tuple[Indicator, ...] = ()
 
     @property
     def default_language(self) -> str:

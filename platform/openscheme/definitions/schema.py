@@ -264,6 +264,23 @@ WORKFLOW = obj({
     "transitions": {"type": "array", "items": TRANSITION, "minItems": 1},
 }, ["initial", "states", "transitions"])
 
+INDICATOR = obj({
+    "name": NAME,
+    "label": TEXT_I18N,
+    "formula": {**FORMULA, "description": "over the unit: a yes/no is counted, a number is summed"},
+    "data_element": {**CODE, "description": "the DHIS2 data element code"},
+    "category_option_combo": {**CODE, "description": "the DHIS2 category option combo code (default: none)"},
+    "disaggregate_by": obj({
+        "field": NAME,
+        "combos": {"type": "object", "additionalProperties": CODE, "minProperties": 1,
+                   "description": "choice value: DHIS2 category option combo code"},
+    }, ["field", "combos"], "one value per choice of a unit select_one field"),
+    "org_unit_field": {**NAME, "description": "a unit field holding the DHIS2 org unit code "
+                                              "(default: the unit's location code)"},
+    "population": {"enum": ["registered", "enrolled"],
+                   "description": "registered units (default) or units with an active enrolment"},
+}, ["name", "formula", "data_element"], "an aggregate indicator exported to DHIS2 (dataValueSets)")
+
 TEST_CASE = obj({
     "name": {"type": "string"},
     "as_of": DATE,
@@ -307,5 +324,6 @@ SCHEMA: dict = {
         "workflows": {"type": "object", "propertyNames": {"enum": ["enrolment", "claims", "payments", "vouchers"]},
                       "additionalProperties": WORKFLOW},
         "tests": {"type": "array", "items": TEST_CASE},
+        "indicators": {"type": "array", "items": INDICATOR},
     },
 }

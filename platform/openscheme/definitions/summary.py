@@ -47,10 +47,12 @@ def describe_field(f: Field, lang: str) -> str:
         parts.append(f"required when {f.required_when.text.strip()}")
     if f.relevant:
         parts.append(f"asked only when {f.relevant.text.strip()}")
-    if f.min is not None or f.max is not None:
-        lo = show(f.min) if f.min is not None else "…"
-        hi = show(f.max) if f.max is not None else "…"
-        parts.append(f"between {lo} and {hi}")
+    if f.min is not None and f.max is not None:
+        parts.append(f"between {show(f.min)} and {show(f.max)}")
+    elif f.min is not None:
+        parts.append(f"from {show(f.min)}")
+    elif f.max is not None:
+        parts.append(f"up to {show(f.max)}")
     if f.pattern:
         parts.append(f"pattern {f.pattern}")
     if f.constraint:

@@ -97,7 +97,7 @@ def build_one(compiler, name: str, spec: dict, path: tuple, declared: bool) -> W
             return False
         return True
 
-    known(spec["initial"], path + ("initial",))
+    initial_known = known(spec["initial"], path + ("initial",))
     for i, s in enumerate(final):
         known(s, path + ("final", i))
     transitions = []
@@ -124,6 +124,8 @@ def build_one(compiler, name: str, spec: dict, path: tuple, declared: bool) -> W
         transitions.append(Transition(t["name"], text_of(t.get("label", t["name"].replace("_", " "))),
                                       sources, t["to"], tuple(t["roles"])))
     wf = Workflow(name, spec["initial"], tuple(states), tuple(final), tuple(transitions), declared)
+    if not initial_known:
+        return wf  # reachability from an unknown state would only repeat the same mistake
     # reachability from the initial state
     reached = {wf.initial}
     frontier = [wf.initial]

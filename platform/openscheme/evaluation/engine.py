@@ -19,17 +19,24 @@ from ..formulas.functions import years_between
 from .records import ValidatedRecord, validate_record
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 15  # beyond any real budget; keeps Decimal rounding in range
 
 
 def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise FormulaRuntimeError(f"the amount is too large ({value:.3e})")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def as_amount(value, what: str) -> Decimal:
     """A formula's result as money; an empty result is an error, never zero by accident."""
     if value is None or isinstance(value, bool):
         raise FormulaRuntimeError(f"{what} has no value")
-    return Decimal(value)
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise FormulaRuntimeError(f"{what} is too large ({value:.3e})")
+    return value
 
 
 def fmt(value) -> str:
@@ -215,6 +222,8 @@ def evaluate_benefit(scheme: Scheme, b: Benefit, values: dict, as_of: date, elig
             raw = b.amount.evaluate(values, as_of)
             amount_lines = [f"amount = {b.amount.text.strip()}"] + (b.amount.explain(values, as_of).steps if explain else [])
             value = as_amount(raw, "the amount")
+            if value < 0:
+                raise FormulaRuntimeError(f"the amount is negative ({fmt(value)}): nothing can be paid")
             if b.cap is not None and value > b.cap:
                 amount_lines.append(f"capped at {fmt(b.cap)} (was {fmt(value)})")
                 value = b.cap

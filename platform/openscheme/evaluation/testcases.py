@@ -35,6 +35,19 @@ class TestOutcome:
         return not self.failures
 
 
+def data_path(path: str) -> tuple:
+    """"members[2].dob" -> ("members", 2, "dob"): where the value sits under the test's data."""
+    out: list = []
+    for part in path.replace("]", "").split("."):
+        if not part:
+            continue
+        name, _, index = part.partition("[")
+        out.append(name)
+        if index.isdigit():
+            out.append(int(index))
+    return tuple(out)
+
+
 def as_of_for(scheme: Scheme, case: TestCase) -> date:
     return case.as_of or scheme.period_start or date.today()
 
@@ -62,7 +75,7 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
         return out
     if errors:
         for e in ev.record.errors:
-            fail(Failure("E701", f"the test data is invalid: {e.path}: {e.message}", base + ("data",),
+            fail(Failure("E701", f"the test data is invalid: {e.path}: {e.message}", base + ("data",) + data_path(e.path),
                          "fix the data, or expect the error under expect.errors"))
         return out
     if "eligible" in expect and expect["eligible"] != ev.eligible:

@@ -174,6 +174,11 @@ class Checker:
         if len(text) > MAX_FORMULA_LENGTH:
             raise FormulaError("E409", f"the formula is longer than {MAX_FORMULA_LENGTH} characters",
                                hint="split it into computed fields")
+        comment = find_comment(text)
+        if comment is not None:
+            line, col = comment
+            raise FormulaError("E416", "a '#' comment inside a formula would silently drop what follows it",
+                               line=line, col=col, hint="put the comment on its own line above, outside the formula")
         try:
             tree = ast.parse(self.source, mode="eval")
         except SyntaxError as exc:
@@ -242,6 +247,8 @@ class Checker:
         if name in ("True", "False"):
             return T.BOOL
         hint = suggest(name, self.scope.visible(in_members))
+        if name.lower() in ("yes", "no", "on", "off", "y", "n"):
+            hint = "write true or false: in definitions, yes/no/on/off are text, not yes/no values"
         raise self.error(node, "E410", f"unknown name '{name}'", hint)
 
     def visit_Tuple(self, node, in_members: bool, depth: int) -> T:
@@ -465,6 +472,22 @@ class Checker:
         if inner not in (want, T.ANY):
             raise self.error(args[1], "E504", f"{name}() needs {article(want)} for each member, but '{self.segment(args[1])}' is {article(inner)}")
         return sig.returns
+
+
+def find_comment(text: str) -> tuple[int, int] | None:
+    """(line, col) of a Python comment in the formula, if any (a '#' inside quotes is text)."""
+    import io
+    import tokenize
+
+    if "#" not in text:
+        return None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                return tok.start[0], tok.start[1]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return None
 
 
 def check(text: str, scope: Scope) -> CheckResult:
