@@ -18,7 +18,7 @@ EXAMPLES = ROOT / "examples"
 PG_URL = os.environ.get("OPENSCHEME_TEST_DATABASE_URL")
 ROLES = ("administrator", "implementer", "enrolment_officer", "facility_clerk", "claims_reviewer",
          "payment_officer", "analyst", "auditor")
-DATA_TABLES = ("jobs", "voucher_redemptions", "vouchers", "claim_lines", "claims", "claim_batches", "contributions",
+DATA_TABLES = ("jobs", "employers", "voucher_redemptions", "vouchers", "claim_lines", "claims", "claim_batches", "contributions",
                "payments", "payment_cycles", "targeting_results", "targeting_runs", "policies", "audit_log", "enrolments", "individuals", "households", "login_attempts", "api_tokens",
                "role_assignments", "users", "price_list_entries", "facilities", "price_lists", "catalogue",
                "icd10_codes", "locations")

@@ -154,177 +154,409 @@ def _show_limit(value) -> str:
     return value.isoformat() if isinstance(value, date) else f"{value:,}"
 
 
-class RecordValidator:
-    def __init__(self, scheme: Scheme, as_of: date, lang: str | None):
+# ---- the plan: what a scheme's declarations mean for validation, worked out once ----------------
+#
+# `validate_record` runs for every form post, API call and imported row: a million times for a big
+# import. Everything that depends only on the scheme - which coercion a field needs, its choice set,
+# its compiled pattern, the order of its computed fields, which phases have any formula at all - is
+# worked out once per compiled scheme (`plan_for`) and reused. The checks themselves, their order,
+# codes and messages are the ones below; there is no second validation.
+
+TEXT_TYPES = frozenset(("text", "phone", "email", "national_id", "location", "select_one"))
+WORDS = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
+_DATES: dict[str, date] = {}  # input text -> date: a register holds a few tens of thousands of distinct dates
+_DATES_MAX = 200_000
+EMPTY: frozenset = frozenset()
+
+
+def _coercer(f: Field):
+    """`coerce(f, raw)` as a function of raw alone, with a fast path for text input (CSV cells,
+    form posts, most JSON). Anything but an exact `str` goes through `coerce` itself."""
+    t = f.type
+    if t in TEXT_TYPES:
+        email = t == "email"
+
+        def text(raw):
+            if type(raw) is str:
+                value = raw.strip()
+                if not value:
+                    return None
+                if email and not EMAIL_RE.match(value):
+                    raise _Invalid("E806", "email")
+                return value
+            return coerce(f, raw)
+
+        return text
+    if t == "integer":
+        def integer(raw):
+            if type(raw) is str:
+                value = raw.strip()
+                if not value:
+                    return None
+                if len(value) < 19 and value.isascii() and value.isdigit():
+                    return int(value)  # what Decimal(value) -> int gives for plain digits
+            return coerce(f, raw)
+
+        return integer
+    if t in ("decimal", "money"):
+        places = f.decimals if f.decimals is not None else (2 if t == "money" else None)
+        quantum = Decimal(1).scaleb(-places) if places is not None else None
+
+        def number(raw):
+            if type(raw) is str:
+                text = raw.strip()
+                if not text:
+                    return None
+                try:
+                    value = Decimal(text.replace(" ", ""))
+                except InvalidOperation:
+                    raise _Invalid("E802", "number") from None
+                if not value.is_finite():
+                    raise _Invalid("E802", "number")
+                if places is not None and -value.as_tuple().exponent > places and value != value.quantize(quantum):
+                    raise _Invalid("E802", "decimals", n=places)
+                return value
+            return coerce(f, raw)
+
+        return number
+    if t == "date":
+        def date_(raw):
+            if type(raw) is str:
+                hit = _DATES.get(raw)
+                if hit is not None:
+                    return hit
+                value = coerce(f, raw)  # None, a date, or _Invalid
+                if value is not None:
+                    if len(_DATES) >= _DATES_MAX:
+                        _DATES.clear()
+                    _DATES[raw] = value
+                return value
+            return coerce(f, raw)
+
+        return date_
+    if t == "boolean":
+        def boolean(raw):
+            if type(raw) is str:
+                word = raw.strip()
+                if not word:
+                    return None
+                value = WORDS.get(word.lower())
+                if value is None:
+                    raise _Invalid("E802", "boolean")
+                return value
+            return coerce(f, raw)
+
+        return boolean
+    return lambda raw: coerce(f, raw)
+
+
+class _FieldPlan:
+    """One declared field, with what its checks need ready to use."""
+
+    __slots__ = ("field", "name", "coerce", "default", "relevant", "calculate", "required", "required_when",
+                 "choices", "choice_parent", "choice_column", "choice_columns", "min", "max", "min_length",
+                 "max_length", "regex", "constraint", "has_checks")
+
+    def __init__(self, f: Field):
+        self.field = f
+        self.name = f.name
+        self.coerce = _coercer(f)
+        self.default = f.default
+        self.relevant = f.relevant
+        self.calculate = f.calculate
+        self.required = f.required
+        self.required_when = f.required_when
+        self.choices = f.choice_values if f.choices else None
+        self.choice_parent = self.choice_column = self.choice_columns = None
+        if f.choices and f.choice_filter is not None:
+            self.choice_parent = f.choice_filter.field
+            self.choice_column = f.choice_filter.column
+            columns: dict = {}
+            for c in f.choices:  # as `f.choice(v)`: the first choice with that value
+                columns.setdefault(c.value, str(c.columns.get(self.choice_column)))
+            self.choice_columns = columns
+        self.min, self.max = f.min, f.max
+        self.min_length, self.max_length = f.min_length, f.max_length
+        self.regex = re.compile(f.pattern) if f.pattern else None
+        self.constraint = f.constraint
+        self.has_checks = bool(self.choices is not None or self.min is not None or self.max is not None
+                               or self.min_length is not None or self.max_length is not None
+                               or self.regex is not None or self.constraint is not None)
+
+
+class _FieldsPlan:
+    """A list of fields (the unit's, or a member's)."""
+
+    __slots__ = ("fields", "names", "known", "calcs", "calc_names", "relevant", "first_pass")
+
+    def __init__(self, fields):
+        self.fields = tuple(_FieldPlan(f) for f in fields)
+        self.names = [f.name for f in fields]
+        self.known = frozenset(self.names)
+        calcs = {f.name: f for f in fields if f.calculate is not None}
+        order = topological_order({n: set(f.calculate.names | f.calculate.member_names) & set(calcs)
+                                   for n, f in calcs.items()})
+        self.calcs = tuple((name, calcs[name].calculate) for name in order)
+        self.calc_names = frozenset(calcs)
+        self.relevant = tuple(p for p in self.fields if p.relevant is not None)
+        self.first_pass = bool(self.calcs or self.relevant)
+
+
+class _Plan:
+    """Everything validation needs to know about one compiled scheme."""
+
+    __slots__ = ("scheme", "unit", "member", "household", "unit_extra", "min_members", "max_members", "roles",
+                 "role_names", "default_language")
+
+    def __init__(self, scheme: Scheme):
         self.scheme = scheme
+        self.household = scheme.is_household
+        self.unit = _FieldsPlan(scheme.fields)
+        self.member = _FieldsPlan(scheme.member_fields) if self.household else None
+        self.unit_extra = ("members",) if self.household else ()
+        self.min_members = scheme.members.min if self.household else 0
+        self.max_members = scheme.members.max if self.household else 0
+        self.roles = tuple(scheme.roles)
+        self.role_names = {r.name for r in scheme.roles}
+        self.default_language = scheme.default_language
+
+
+_PLANS: dict[int, _Plan] = {}
+_PLANS_MAX = 256
+
+
+def plan_for(scheme: Scheme) -> _Plan:
+    """The scheme's validation plan, built on first use. Kept per compiled scheme object (a scheme
+    version's compiled form: a new version, or a recompiled text, is a new object and gets its own);
+    the plan holds the scheme, so an id is never reused while its entry lives."""
+    plan = _PLANS.get(id(scheme))
+    if plan is not None and plan.scheme is scheme:
+        return plan
+    plan = _Plan(scheme)
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[id(scheme)] = plan
+    return plan
+
+
+# ---- the validation --------------------------------------------------------------------------
+
+
+class RecordValidator:
+    """The checks of one record: errors in the order they are found."""
+
+    __slots__ = ("scheme", "plan", "as_of", "lang", "errors", "invalid", "unit_invalid")
+
+    def __init__(self, scheme: Scheme, as_of: date, lang: str | None, plan: _Plan | None = None):
+        self.scheme = scheme
+        self.plan = plan or plan_for(scheme)
         self.as_of = as_of
-        self.lang = lang or scheme.default_language
+        self.lang = lang or self.plan.default_language
         self.errors: list[FieldError] = []
+        self.invalid: frozenset | set = EMPTY  # fields (of this list, and of the unit) whose input was refused
+        self.unit_invalid: frozenset | set = EMPTY
 
     def add(self, path: str, f: str, code: str, key: str, **params) -> None:
         self.errors.append(FieldError(path, f, code, message(key, self.lang, **params)))
 
     def localized(self, text, fallback_key: str, **params) -> str:
-        return text.get(self.lang, self.scheme.default_language) if text else message(fallback_key, self.lang, **params)
+        return text.get(self.lang, self.plan.default_language) if text else message(fallback_key, self.lang, **params)
 
-    def unknown_keys(self, data: Mapping, fields, prefix: str, allowed_extra=()) -> None:
-        names = [f.name for f in fields]
+    def unknown_keys(self, data: Mapping, fields: _FieldsPlan, prefix: str, allowed_extra=()) -> None:
+        known = fields.known
         for key in data:
-            if key in names or key in allowed_extra:
-                continue
-            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+            try:
+                if key in known or key in allowed_extra:
+                    continue
+            except TypeError:  # an unhashable key of an exotic mapping: compare as a list would
+                if key in fields.names or key in allowed_extra:
+                    continue
+            close = difflib.get_close_matches(str(key), fields.names, n=1, cutoff=0.6)
             hint = message("did_you_mean", self.lang, name=close[0]) if close else ""
             self.add(prefix + str(key), str(key), "E809", "unknown_field", name=key, hint=hint)
 
-    def coerce_all(self, data: Mapping, fields, prefix: str) -> dict:
+    def coerce_all(self, data: Mapping, fields: _FieldsPlan, prefix: str) -> tuple[dict, set | frozenset]:
+        """Typed values of the fields (None for a refused one), and the names of the refused ones."""
         values = {}
-        for f in fields:
-            raw = data.get(f.name)
-            if raw is None and f.default is not None:
-                raw = f.default
+        invalid = None
+        get = data.get
+        for p in fields.fields:
+            raw = get(p.name)
+            if raw is None:
+                if p.default is None:
+                    values[p.name] = None
+                    continue
+                raw = p.default
             try:
-                values[f.name] = coerce(f, raw)
+                values[p.name] = p.coerce(raw)
             except _Invalid as bad:
-                values[f.name] = None
-                if bad.key == "email":
-                    self.add(prefix + f.name, f.name, bad.code, "email")
-                else:
-                    self.add(prefix + f.name, f.name, bad.code, bad.key, **bad.params)
-                values.setdefault("__invalid__", set()).add(f.name)
-        return values
+                values[p.name] = None
+                self.add(prefix + p.name, p.name, bad.code, bad.key, **bad.params)
+                if invalid is None:
+                    invalid = set()
+                invalid.add(p.name)
+        return values, invalid or EMPTY
 
-    def evaluate(self, formula, context, path, name, default=None):
+    def evaluate(self, formula, context, prefix, name, default=None, silent=False):
         """A formula's value; `default` when it reads a field whose value was refused (that
-        field carries the error already, a second one on this field would only confuse)."""
-        if formula.names & getattr(self, "invalid", set()) or formula.member_names & getattr(self, "invalid", set()):
+        field carries the error already, a second one on this field would only confuse).
+        An error of a silent evaluation (the first pass over computed fields and relevance)
+        is dropped: the second pass reports it."""
+        invalid = self.invalid
+        if invalid and (formula.names & invalid or formula.member_names & invalid):
             return default
         try:
             return formula.evaluate(context, self.as_of)
         except FormulaRuntimeError as exc:
-            self.add(path, name, "E810", "formula", detail=exc.message)
+            if not silent:
+                self.add(prefix + name, name, "E810", "formula", detail=exc.message)
             return None
 
-    def check_fields(self, fields, values: dict, context: dict, prefix: str) -> None:
-        invalid = values.pop("__invalid__", set())
-        self.invalid = invalid | getattr(self, "unit_invalid", set())
-        calcs = {f.name: f for f in fields if f.calculate is not None}
-        order = topological_order({n: set(f.calculate.names | f.calculate.member_names) & set(calcs) for n, f in calcs.items()})
-        silent = RecordValidator(self.scheme, self.as_of, self.lang)  # first pass: errors come later
-        silent.invalid = self.invalid
-        for name in order:
-            values[name] = context[name] = silent.evaluate(calcs[name].calculate, context, prefix + name, name)
-        not_relevant = set()
-        for f in fields:
-            if f.relevant is not None and not silent.evaluate(f.relevant, context, prefix + f.name, f.name, default=True):
-                not_relevant.add(f.name)
-                values[f.name] = context[f.name] = None
-        for name in order:  # computed again without the values that are not relevant
-            if name not in not_relevant:
-                values[name] = context[name] = self.evaluate(calcs[name].calculate, context, prefix + name, name)
-        for f in fields:
-            path = prefix + f.name
-            if f.name in not_relevant:
+    def check_fields(self, fields: _FieldsPlan, values: dict, context: dict, prefix: str, invalid) -> None:
+        """Computed fields, relevance, required, then each value's checks. `values` and `context`
+        may be the same dict (the unit's); both get every computed or dropped value."""
+        self.invalid = (invalid | self.unit_invalid) if (invalid or self.unit_invalid) else EMPTY
+        evaluate = self.evaluate
+        not_relevant: set | frozenset = EMPTY
+        dirty: set | None = None  # what may read differently in the second pass than in the first
+        if fields.first_pass:
+            # first pass, silent: computed fields, then relevance (a dropped value is None from there on)
+            failed = False
+            for name, formula in fields.calcs:
+                value = evaluate(formula, context, prefix, name, silent=True)
+                if value is None:
+                    failed = True  # an error, or no value: the second pass computes it again
+                values[name] = context[name] = value
+            for p in fields.relevant:
+                if not evaluate(p.relevant, context, prefix, p.name, default=True, silent=True):
+                    if not not_relevant:
+                        not_relevant = set()
+                    not_relevant.add(p.name)
+                    values[p.name] = context[p.name] = None
+            # second pass: computed fields again, without the values that are not relevant. With none
+            # dropped and no error, they would come out the same (formulas are pure): not redone.
+            dirty = set(not_relevant)
+            if (not_relevant or failed) and fields.calcs:
+                for name, formula in fields.calcs:
+                    if name not in not_relevant:
+                        values[name] = context[name] = evaluate(formula, context, prefix, name)
+                dirty |= fields.calc_names
+        for p in fields.fields:
+            name = p.name
+            if name in not_relevant:
                 continue
-            if f.relevant is not None and not self.evaluate(f.relevant, context, path, f.name, default=True):
-                values[f.name] = context[f.name] = None
+            relevant = p.relevant
+            # relevance again, with errors reported this time: only when something it reads may have
+            # changed since the first pass found the field relevant (else it would be relevant again)
+            if (relevant is not None and dirty and relevant.names & dirty
+                    and not evaluate(relevant, context, prefix, name, default=True)):
+                values[name] = context[name] = None
+                dirty.add(name)
                 continue
-            if f.name in invalid or f.calculate is not None:
+            if p.calculate is not None or name in invalid:
                 continue
-            value = values.get(f.name)
-            required = f.required
-            if f.required_when is not None:
-                required = bool(self.evaluate(f.required_when, context, path, f.name))
+            value = values.get(name)
+            required = p.required
+            if p.required_when is not None:
+                required = bool(evaluate(p.required_when, context, prefix, name))
             if value is None:
                 if required:
-                    self.errors.append(FieldError(path, f.name, "E801", self.localized(f.required_message, "required")))
+                    self.errors.append(FieldError(prefix + name, name, "E801",
+                                                  self.localized(p.field.required_message, "required")))
                 continue
-            self.check_value(f, value, context, path)
+            if p.has_checks:
+                self.check_value(p, value, context, prefix)
 
-    def check_value(self, f: Field, value, context: dict, path: str) -> None:
-        if f.choices:
-            allowed = f.choice_values
+    def check_value(self, p: _FieldPlan, value, context: dict, prefix: str) -> None:
+        name = p.name
+        if p.choices is not None:
+            allowed = p.choices
             for v in value if isinstance(value, list) else [value]:
                 if v not in allowed:
-                    self.add(path, f.name, "E807", "choice", value=v)
+                    self.add(prefix + name, name, "E807", "choice", value=v)
                     return
-                if f.choice_filter is not None:
-                    parent = context.get(f.choice_filter.field)
-                    choice = f.choice(v)
-                    if parent is not None and str(choice.columns.get(f.choice_filter.column)) != str(parent):
-                        parent_field = self.scheme.field(f.choice_filter.field)
-                        label = parent_field.label.get(self.lang) if parent_field else f.choice_filter.field
-                        self.add(path, f.name, "E807", "filtered_choice", value=v, parent=label.lower())
+                if p.choice_parent is not None:
+                    parent = context.get(p.choice_parent)
+                    if parent is not None and p.choice_columns[v] != str(parent):
+                        parent_field = self.scheme.field(p.choice_parent)
+                        label = parent_field.label.get(self.lang) if parent_field else p.choice_parent
+                        self.add(prefix + name, name, "E807", "filtered_choice", value=v, parent=label.lower())
                         return
-        if f.min is not None and value < f.min:
-            self.add(path, f.name, "E803", "min", limit=_show_limit(f.min))
+        if p.min is not None and value < p.min:
+            self.add(prefix + name, name, "E803", "min", limit=_show_limit(p.min))
             return
-        if f.max is not None and value > f.max:
-            self.add(path, f.name, "E803", "max", limit=_show_limit(f.max))
+        if p.max is not None and value > p.max:
+            self.add(prefix + name, name, "E803", "max", limit=_show_limit(p.max))
             return
         if isinstance(value, str):
-            if f.min_length is not None and len(value) < f.min_length:
-                self.add(path, f.name, "E804", "min_length", n=f.min_length)
+            if p.min_length is not None and len(value) < p.min_length:
+                self.add(prefix + name, name, "E804", "min_length", n=p.min_length)
                 return
-            if f.max_length is not None and len(value) > f.max_length:
-                self.add(path, f.name, "E804", "max_length", n=f.max_length)
+            if p.max_length is not None and len(value) > p.max_length:
+                self.add(prefix + name, name, "E804", "max_length", n=p.max_length)
                 return
-            if f.pattern and not re.fullmatch(f.pattern, value):
-                self.errors.append(FieldError(path, f.name, "E806", self.localized(f.pattern_message, "pattern")))
+            if p.regex is not None and not p.regex.fullmatch(value):
+                self.errors.append(FieldError(prefix + name, name, "E806",
+                                              self.localized(p.field.pattern_message, "pattern")))
                 return
-        if f.constraint is not None:
-            ok = self.evaluate(f.constraint, context, path, f.name)
+        if p.constraint is not None:
+            ok = self.evaluate(p.constraint, context, prefix, name)
             if ok is False:
-                self.errors.append(FieldError(path, f.name, "E805", self.localized(f.constraint_message, "constraint")))
+                self.errors.append(FieldError(prefix + name, name, "E805",
+                                              self.localized(p.field.constraint_message, "constraint")))
 
     def validate(self, data) -> ValidatedRecord:
-        scheme = self.scheme
+        plan = self.plan
         if not isinstance(data, Mapping):
             self.add("", "", "E802", "record")
             return ValidatedRecord({}, self.errors)
-        self.unknown_keys(data, scheme.fields, "", ("members",) if scheme.is_household else ())
-        values = self.coerce_all(data, scheme.fields, "")
-        member_values: list[dict] = []
+        self.unknown_keys(data, plan.unit, "", plan.unit_extra)
+        # the unit's values are also the context its formulas read (with "members" in a household)
+        context, unit_invalid = self.coerce_all(data, plan.unit, "")
+        if not plan.household:
+            self.check_fields(plan.unit, context, context, "", unit_invalid)
+            return ValidatedRecord(context, self.errors, [])
+        member_values: list[tuple[dict, set | frozenset]] = []
         member_roles: list[tuple[str, ...]] = []
-        raw_members = data.get("members") if scheme.is_household else None
-        if scheme.is_household:
-            if raw_members is None:
-                raw_members = []
-            if not isinstance(raw_members, list):
-                self.add("members", "members", "E802", "members_list")
-                raw_members = []
-            for i, raw in enumerate(raw_members):
-                prefix = f"members[{i}]."
-                if not isinstance(raw, Mapping):
-                    self.add(f"members[{i}]", "members", "E802", "member_object")
-                    member_values.append({})
-                    member_roles.append(())
-                    continue
-                self.unknown_keys(raw, scheme.member_fields, prefix, ROLE_KEYS)
-                member_values.append(self.coerce_all(raw, scheme.member_fields, prefix))
-                member_roles.append(self.roles_of(raw, prefix))
-            m = scheme.members
-            if len(raw_members) < m.min:
-                self.add("members", "members", "E808", "min_members", n=m.min)
-            if len(raw_members) > m.max:
-                self.add("members", "members", "E808", "max_members", n=m.max)
-            self.check_roles(member_roles)
-        unit_invalid = values.get("__invalid__", set())
-        self.unit_invalid = set(unit_invalid)
-        context = {k: v for k, v in values.items() if k != "__invalid__"}
-        if scheme.is_household:
-            context["members"] = [{k: v for k, v in mv.items() if k != "__invalid__"} | {"roles": list(member_roles[i])}
-                                  for i, mv in enumerate(member_values)]
-        values["__invalid__"] = unit_invalid
-        self.check_fields(scheme.fields, values, context, "")
-        for i, mv in enumerate(member_values):
-            roles = {"roles": list(member_roles[i])}
-            member_context = dict(context) | {k: v for k, v in mv.items() if k != "__invalid__"} | roles
-            self.check_fields(scheme.member_fields, mv, member_context, f"members[{i}].")
-            context["members"][i] = {k: v for k, v in mv.items() if k != "__invalid__"} | roles
-        result = {k: v for k, v in values.items() if k != "__invalid__"}
-        if scheme.is_household:
-            result["members"] = context["members"]
-        return ValidatedRecord(result, self.errors, member_roles)
+        raw_members = data.get("members")
+        if raw_members is None:
+            raw_members = []
+        if not isinstance(raw_members, list):
+            self.add("members", "members", "E802", "members_list")
+            raw_members = []
+        member_fields = plan.member
+        for i, raw in enumerate(raw_members):
+            prefix = f"members[{i}]."
+            if not isinstance(raw, Mapping):
+                self.add(f"members[{i}]", "members", "E802", "member_object")
+                member_values.append(({}, EMPTY))
+                member_roles.append(())
+                continue
+            self.unknown_keys(raw, member_fields, prefix, ROLE_KEYS)
+            member_values.append(self.coerce_all(raw, member_fields, prefix))
+            member_roles.append(self.roles_of(raw, prefix))
+        if len(raw_members) < plan.min_members:
+            self.add("members", "members", "E808", "min_members", n=plan.min_members)
+        if len(raw_members) > plan.max_members:
+            self.add("members", "members", "E808", "max_members", n=plan.max_members)
+        self.check_roles(member_roles)
+        self.unit_invalid = set(unit_invalid) if unit_invalid else EMPTY
+        members = []
+        for (mv, _invalid), roles in zip(member_values, member_roles, strict=True):
+            seen = dict(mv)  # what the unit's formulas see of the member (a copy: the checks change mv)
+            seen["roles"] = list(roles)
+            members.append(seen)
+        context["members"] = members
+        self.check_fields(plan.unit, context, context, "", unit_invalid)
+        for i, (mv, invalid) in enumerate(member_values):
+            roles = list(member_roles[i])
+            member_context = dict(context)
+            member_context.update(mv)
+            member_context["roles"] = roles
+            self.check_fields(member_fields, mv, member_context, f"members[{i}].", invalid)
+            mv["roles"] = roles
+            members[i] = mv
+        return ValidatedRecord(context, self.errors, member_roles)
 
     def roles_of(self, raw: Mapping, prefix: str) -> tuple[str, ...]:
         roles = raw.get("roles", raw.get("role"))
@@ -333,20 +565,19 @@ class RecordValidator:
         if isinstance(roles, str):
             roles = roles.replace(",", " ").split()
         roles = list(roles) if isinstance(roles, list) else [roles]
-        known = {r.name for r in self.scheme.roles}
+        known = self.plan.role_names
         for r in roles:
             if not isinstance(r, str) or r not in known:
                 self.add(prefix + "roles", "roles", "E807", "unknown_role", role=r)
         return tuple(r for r in roles if isinstance(r, str) and r in known)
 
     def check_roles(self, member_roles: list[tuple[str, ...]]) -> None:
-        for role in self.scheme.roles:
+        for role in self.plan.roles:
             n = sum(1 for roles in member_roles if role.name in roles)
-            label = role.label.get(self.lang)
             if n < role.min:
-                self.add("members", "roles", "E808", "role_min", n=role.min, role=label)
+                self.add("members", "roles", "E808", "role_min", n=role.min, role=role.label.get(self.lang))
             if role.max is not None and n > role.max:
-                self.add("members", "roles", "E808", "role_max", n=role.max, role=label)
+                self.add("members", "roles", "E808", "role_max", n=role.max, role=role.label.get(self.lang))
 
 
 def validate_record(scheme: Scheme, data, *, as_of: date | None = None, lang: str | None = None) -> ValidatedRecord:
@@ -354,4 +585,4 @@ def validate_record(scheme: Scheme, data, *, as_of: date | None = None, lang: st
     return RecordValidator(scheme, as_of or date.today(), lang).validate(data)
 
 
-__all__ = ["FieldError", "T", "ValidatedRecord", "coerce", "validate_record"]
+__all__ = ["FieldError", "T", "ValidatedRecord", "coerce", "plan_for", "validate_record"]

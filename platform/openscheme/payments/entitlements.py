@@ -16,7 +16,7 @@ from ..definitions.model import Benefit, Scheme
 from ..evaluation.engine import as_amount, round_payment
 from ..formulas import FormulaRuntimeError
 from ..registry.values import to_storage
-from ..targeting.loading import iter_units
+from ..targeting.loading import gc_paused, iter_units
 
 
 @dataclass
@@ -33,16 +33,70 @@ class Entitlement:
         return self.amount > 0 and not self.failed
 
 
-def enrolled_units_sql(scheme: Scheme) -> str:
+def enrolled_units_sql(scheme: Scheme, *, window: bool = False) -> str:
+    """Ids of the scheme's actively enrolled units; window=True: only those in (:last, :upper]
+    (`iter_units` binds them), so each batch looks at its own enrolments, not all of them."""
     column = "household_id" if scheme.is_household else "individual_id"
-    return f"SELECT e.{column} FROM enrolments e WHERE e.scheme_code = :code AND e.status = 'active'"
+    sql = f"SELECT e.{column} FROM enrolments e WHERE e.scheme_code = :code AND e.status = 'active'"
+    return sql + (f" AND e.{column} > :last AND e.{column} <= :upper" if window else "")
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a benefit's formulas read (worked out once per benefit, not per unit)."""
+
+    names: frozenset  # unit-level names of the amount, eligible_when and conditions ("members": the roster)
+    member_names: frozenset
+    fields: frozenset  # declared unit fields to load: those names, the eligibility rules', the channel field
+    member_fields: frozenset
+
+
+_reads: dict[int, tuple[Benefit, Scheme, Reads]] = {}
+
+
+def reads(scheme: Scheme, b: Benefit) -> Reads:
+    hit = _reads.get(id(b))
+    if hit is not None and hit[0] is b and hit[1] is scheme:
+        return hit[2]
+    names, member_names = set(), set()
+    for f in [b.amount] + ([b.eligible_when] if b.eligible_when else []) + [c.formula for c in b.conditions]:
+        if f is not None:
+            names |= f.names
+            member_names |= f.member_names
+    loaded, loaded_members = set(names), set(member_names)
+    for rule in scheme.eligibility:
+        loaded |= rule.formula.names
+        loaded_members |= rule.formula.member_names
+    if scheme.payments and scheme.payments.channel_field:
+        loaded.add(scheme.payments.channel_field)
+    declared = {f.name for f in scheme.fields}
+    result = Reads(frozenset(names), frozenset(member_names), frozenset(loaded & declared),
+                   frozenset(loaded_members & {f.name for f in scheme.member_fields}))
+    _reads[id(b)] = (b, scheme, result)  # keeps b alive: its id is not reused
+    return result
+
+
+def _store(value):
+    t = type(value)
+    if t is str or t is int or t is bool:
+        return value
+    return to_storage_deep(value)
 
 
 def _inputs(values: dict, names, member_names) -> dict:
-    snap = {n: values.get(n) for n in names if n != "members"}
-    if member_names and "members" in values:
-        snap["members"] = [{n: m.get(n) for n in member_names} for m in values["members"]]
-    return to_storage_deep(snap)
+    snap = {}
+    for n in names:
+        if n != "members":
+            v = values.get(n)
+            if v is not None:
+                snap[n] = _store(v)
+    if (member_names or "members" in names) and "members" in values:  # count(members) reads the roster
+        if member_names:
+            snap["members"] = [{n: _store(m[n]) for n in member_names if m.get(n) is not None}
+                               for m in values["members"]]
+        else:
+            snap["members"] = [{} for _ in values["members"]]
+    return snap
 
 
 def to_storage_deep(value):
@@ -68,12 +122,8 @@ def recipient_of(scheme: Scheme, unit_id: int, values: dict) -> int | None:
 
 def entitlement(scheme: Scheme, b: Benefit, unit_id: int, values: dict, as_of: date) -> Entitlement:
     failed = []
-    names, member_names = set(), set()
-    formulas = [b.amount] + ([b.eligible_when] if b.eligible_when else []) + [c.formula for c in b.conditions]
-    for f in formulas:
-        if f is not None:
-            names |= f.names
-            member_names |= f.member_names
+    r = reads(scheme, b)
+    names, member_names = r.names, r.member_names
     channel = "cash"
     if scheme.payments:
         channel = scheme.payments.channels[0]
@@ -81,6 +131,14 @@ def entitlement(scheme: Scheme, b: Benefit, unit_id: int, values: dict, as_of: d
             channel = values[scheme.payments.channel_field]
     amount = Decimal(0)
     try:
+        # the scheme's eligibility rules of the version in force: a unit enrolled under an older
+        # version that no longer qualifies is not paid (fail closed: an error fails the rule)
+        for rule in scheme.eligibility:
+            try:
+                if not rule.formula.evaluate(values, as_of):
+                    failed.append(rule.name)
+            except FormulaRuntimeError:
+                failed.append(rule.name)
         if b.eligible_when is not None and not b.eligible_when.evaluate(values, as_of):
             failed.append("eligible_when")
         for c in b.conditions:
@@ -101,12 +159,69 @@ def entitlement(scheme: Scheme, b: Benefit, unit_id: int, values: dict, as_of: d
 
 
 def compute(session, scheme: Scheme, benefit: Benefit, as_of: date, *, batch: int = 5000,
-            progress: Callable[[int], None] | None = None) -> Iterator[list[Entitlement]]:
-    """Entitlements of every actively enrolled unit, batch by batch."""
+            progress: Callable[[int], None] | None = None,
+            unpaid_in_cycle: int | None = None) -> Iterator[list[Entitlement]]:
+    """Entitlements of every actively enrolled unit, batch by batch.
+
+    unpaid_in_cycle: leave out units that have a payment of this benefit in that cycle already
+    (a re-run or a resumed run then computes only what is missing)."""
     done = 0
-    for units in iter_units(session, scheme, ids_sql=enrolled_units_sql(scheme), batch=batch):
-        out = [entitlement(scheme, benefit, uid, values, as_of) for uid, values in units]
-        done += len(units)
-        if progress:
-            progress(done)
-        yield out
+    r = reads(scheme, benefit)
+    ids_sql = enrolled_units_sql(scheme, window=True)
+    params = {}
+    if unpaid_in_cycle is not None:
+        ids_sql += (" AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.scheme_code = :code AND "
+                    "p.benefit_code = :benefit_code AND p.cycle_no = :cycle_no AND p.unit_id > :last AND "
+                    "p.unit_id <= :upper AND p.unit_id = e."
+                    + ("household_id" if scheme.is_household else "individual_id") + ")")
+        params = {"benefit_code": benefit.code, "cycle_no": unpaid_in_cycle}
+    units_batches = iter_units(session, scheme, ids_sql=ids_sql, params=params, batch=batch,
+                               fields=r.fields, member_fields=r.member_fields)
+    with gc_paused():  # for the whole run, the caller's inserts included: see gc_paused
+        for units in units_batches:
+            out = [entitlement(scheme, benefit, uid, values, as_of) for uid, values in units]
+            done += len(units)
+            if progress:
+                progress(done)
+            yield out
+
+
+def decode_inputs(scheme: Scheme, inputs: dict) -> dict:
+    """Stored inputs of a payment (JSON) back into the typed values its formulas read."""
+    from ..registry.values import decoder
+
+    values = decoder(scheme.fields)(dict(inputs or {}))
+    if "members" in (inputs or {}):
+        decode_member = decoder(scheme.member_fields)
+        values["members"] = [decode_member(dict(m)) for m in inputs["members"]]
+    return values
+
+
+def explain(scheme: Scheme, b: Benefit, inputs: dict, as_of: date) -> list[str]:
+    """How the stored amount was computed, re-run by the interpreter on the values kept with it."""
+    from ..evaluation.engine import fmt
+
+    values = decode_inputs(scheme, inputs)
+    lines: list[str] = []
+    for name, f in ([("eligible_when", b.eligible_when)] if b.eligible_when else []) + [
+            (c.name, c.formula) for c in b.conditions]:
+        e = f.explain(values, as_of)
+        lines += [f"{name} = {f.text.strip()}", *e.steps]
+        if e.error:
+            lines.append(f"error: {e.error}")
+    if b.amount is None:
+        return lines
+    e = b.amount.explain(values, as_of)
+    lines += [f"amount = {b.amount.text.strip()}", *e.steps]
+    if e.error or e.value is None or isinstance(e.value, bool):
+        lines.append(f"error: {e.error or 'the amount has no value'}")
+        return lines
+    value = Decimal(e.value)
+    if b.cap is not None and value > b.cap:
+        lines.append(f"capped at {fmt(b.cap)} (was {fmt(value)})")
+        value = b.cap
+    rounded = round_payment(value, scheme)
+    if rounded != value:
+        lines.append(f"rounded to {fmt(rounded)}")
+    lines.append(f"amount = {fmt(rounded)} {scheme.currency}")
+    return lines

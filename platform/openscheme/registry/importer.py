@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import csv
 import difflib
+import gc
 import hashlib
 import io
 import itertools
@@ -38,18 +39,19 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ..definitions.model import Scheme
 from ..evaluation.messages import message
-from ..evaluation.records import FieldError, validate_record
-from ..storage.indexes import CODE_RE
+from ..evaluation.records import TEXT_TYPES, FieldError, validate_record
+from ..storage.indexes import CODE_RE, index_name, table_for
 from ..storage.jsonpath import field_sql
 from ..storage.models import Household, Individual, Location
 from . import audit
@@ -284,30 +286,54 @@ class Group:
         self.issues: list[Issue] = []
 
 
-@dataclass
+class _Batch:
+    """A validated batch on its way to the database."""
+
+    __slots__ = ("rows_read", "valid", "refused", "future", "outcome")
+
+    def __init__(self, rows_read: int):
+        self.rows_read = rows_read  # rows of the file read up to the end of this batch (for progress)
+        self.valid: list[_Valid] = []
+        self.refused: list[tuple] = []  # (fail, group, issues) of the groups validation refused
+        self.future: Future | None = None
+        self.outcome: tuple | None = None
+
+
 class _Valid:
-    group: Group
-    values: dict
-    roles: list
-    key: str = ""
-    path: str = "/"
-    unit_data: dict | None = None
+    """A group that passed validation: its typed values, members' roles and stored form."""
+
+    __slots__ = ("group", "values", "roles", "unit_data", "key", "path")
+
+    def __init__(self, group: Group, values: dict, roles: list, unit_data: dict):
+        self.group = group
+        self.values = values
+        self.roles = roles
+        self.unit_data = unit_data
+        self.key = ""
+        self.path = "/"
 
 
-def _stored(values: dict) -> dict:
-    """`values.to_storage`, with fast paths for the text, numbers and dates most values are."""
-    out = {}
-    for key, value in values.items():
-        if value is None or key == "members":
-            continue
-        kind = type(value)
-        if kind is str or kind is int or kind is bool:
-            out[key] = value
-        elif kind is date:
-            out[key] = value.isoformat()
-        else:
-            out[key] = _encode(value)
-    return out
+def _storer(fields) -> Callable[[dict], dict]:
+    """`values.to_storage` for validated values of these fields, made fast: text, whole numbers and yes/no come out of
+    the validation as str, int and bool, which are stored as they are; only the other fields
+    (dates, decimals, lists, GPS, computed values) are looked at one by one."""
+    plain = TEXT_TYPES | {"integer", "boolean"}
+    others = tuple(f.name for f in fields if f.type not in plain or f.calculate is not None)
+
+    def stored(values: dict) -> dict:
+        out = {key: value for key, value in values.items() if value is not None}
+        out.pop("members", None)
+        for key in others:
+            value = out.get(key)
+            if value is not None:
+                kind = type(value)
+                if kind is date:
+                    out[key] = value.isoformat()
+                elif not (kind is str or kind is int or kind is bool):
+                    out[key] = _encode(value)
+        return out
+
+    return stored
 
 
 def _uids(prefix: str, n: int) -> list[str]:
@@ -361,6 +387,13 @@ class Importer:
         self.has_locations = any(f.type == "location" for f in self.scheme.fields + self.scheme.member_fields)
         self.report: ImportReport | None = None
         self._analyze_at = 0  # rows written at which to refresh the planner's statistics next
+        self.integrity_errors = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
+        self._held: list | None = None  # report lines kept back while a batch is saved optimistically
+        self._held_failed: list | None = None
+        self._optimistic: bool | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self.stored_unit = _storer(self.scheme.fields)
+        self.stored_member = _storer(self.scheme.member_fields)
 
     # ---- header ---------------------------------------------------------------------------
 
@@ -466,19 +499,18 @@ class Importer:
     def run(self, source, file_name: str) -> ImportReport:
         started = time.perf_counter()
         report = self.report = ImportReport(self.scheme.code, file_name or "", max_issues=self.max_issues)
+        gc_was_enabled = gc.isenabled()
+        # the batches hold no reference cycles: the collector would only walk them again and again
+        gc.disable()
         try:
-            header, rows = open_rows(source, file_name, self.lang)
-            batch: list[Group] = []
-            batch_rows = 0
-            for group in self.groups(header, rows):
-                report.records += 1
-                batch.append(group)
-                batch_rows += len(group.rows)
-                if batch_rows >= self.batch_rows:
-                    self.save_batch(batch)
-                    batch, batch_rows = [], 0
-            if batch:
-                self.save_batch(batch)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+                self._writer = writer
+                try:
+                    self.read_and_save(source, file_name)
+                finally:
+                    self._writer = None
+            if report.individuals >= self.batch_rows:
+                self.refresh_statistics()  # a big import: the planner should know the new rows
         except _HeaderErrors as exc:
             report.file_error = "; ".join(p.message for p in exc.problems)
             for p in exc.problems:
@@ -486,11 +518,46 @@ class Importer:
         except ImportFileError as exc:
             report.file_error = exc.message
             self.issue(Issue(exc.row, exc.column, "", exc.code, exc.message))
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         report.seconds = time.perf_counter() - started
         self.audit(report)
         if self.progress:
             self.progress(report.rows)
         return report
+
+    def read_and_save(self, source, file_name: str) -> None:
+        """Read the file in batches; each batch is validated while the one before is being written.
+
+        Validation is plain Python; writing is mostly the database's work (PostgreSQL's server
+        process, or SQLite's engine, which runs without Python's lock): in a second thread, the
+        two overlap on two cores. Batches are still saved, committed and reported in file order.
+        """
+        report = self.report
+        header, rows = open_rows(source, file_name, self.lang)
+        writing: _Batch | None = None
+        batch: list[Group] = []
+        batch_rows = 0
+        try:
+            for group in self.groups(header, rows):
+                report.records += 1
+                batch.append(group)
+                batch_rows += len(group.rows)
+                if batch_rows >= self.batch_rows:
+                    ready = self.prepare(batch, report.rows)
+                    previous, writing = writing, None
+                    self.finish(previous)
+                    writing = self.start(ready)
+                    batch, batch_rows = [], 0
+            if batch:
+                ready = self.prepare(batch, report.rows)
+                previous, writing = writing, None
+                self.finish(previous)
+                writing = self.start(ready)
+        finally:
+            previous, writing = writing, None
+            self.finish(previous)  # also when the file turns out to be unreadable further down
 
     def issue(self, issue: Issue) -> None:
         self.report.add(issue)
@@ -509,8 +576,24 @@ class Importer:
             self.session.flush()
 
     # ---- one batch ------------------------------------------------------------------------
+    #
+    # A batch is validated (`validate_record`, row group by row group), then checked against the
+    # database - import keys already there, locations, the user's area, unique values - and saved.
+    # The checks that look for rows already in the database find nothing in the common case (a new
+    # file), and the database's unique indexes (on the import key and on every unique field) would
+    # refuse the rows anyway. So a batch is first saved *optimistically*: checked without those
+    # look-ups, written with COPY / executemany inside a savepoint, and its report lines kept back.
+    # If the database refuses a row, the savepoint is rolled back, the kept lines are dropped and
+    # the batch goes the careful way (`save_checked`: the look-ups, then one group at a time when
+    # needed) - so the report is the same either way. Groups refused in the optimistic pass (a bad
+    # location, a repeated unique value) are looked up before anything is kept: if one of them is
+    # in the database already, the careful way decides.
 
     def fail(self, group: Group, issues: list[Issue]) -> None:
+        if self._held is not None:
+            self._held.append((self.fail, group, issues))
+            self._held_failed.append(group)
+            return
         self.report.failed += 1
         for issue in issues:
             self.issue(issue)
@@ -537,19 +620,71 @@ class Importer:
         return group.data | {"members": group.members}
 
     def save_batch(self, batch: list[Group]) -> None:
-        scheme, lang = self.scheme, self.lang
-        valid: list[_Valid] = []
+        """Validate and save one batch (in this thread)."""
+        self.finish(self.start(self.prepare(batch, self.report.rows)))
+
+    def prepare(self, batch: list[Group], rows_read: int) -> _Batch:
+        """Validate the row groups (no database work: this runs while the previous batch is written)."""
+        scheme, lang, as_of = self.scheme, self.lang, self.as_of
+        ready = _Batch(rows_read)
         for group in batch:
-            data = self.record_data(group)
-            checked = validate_record(scheme, data, as_of=self.as_of, lang=lang)
-            issues = list(group.issues) + [self.locate(group, e) for e in checked.errors]
-            if issues:
-                self.fail(group, issues)
+            data = group.data if group.members is None else group.data | {"members": group.members}
+            checked = validate_record(scheme, data, as_of=as_of, lang=lang)
+            if checked.errors or group.issues:
+                ready.refused.append((self.fail, group, list(group.issues) + [self.locate(group, e) for e in checked.errors]))
                 continue
-            item = _Valid(group, checked.values, checked.member_roles)
-            item.unit_data = _stored(checked.values)
+            item = _Valid(group, checked.values, checked.member_roles, self.stored_unit(checked.values))
             item.key = self.import_key(item, data)
-            valid.append(item)
+            ready.valid.append(item)
+        return ready
+
+    def start(self, ready: _Batch) -> _Batch:
+        """Start saving a validated batch optimistically: in the writer thread when there is one."""
+        if ready.valid and self.optimistic:
+            if self._writer is not None:
+                ready.future = self._writer.submit(self.save_optimistic, ready.valid)
+            else:
+                ready.outcome = self.save_optimistic(ready.valid)
+        return ready
+
+    def finish(self, ready: _Batch | None) -> None:
+        """Wait for a batch started by `start`, then report it (or save it the careful way) and commit."""
+        if ready is None:
+            return
+        outcome = ready.future.result() if ready.future is not None else ready.outcome
+        for action, *args in ready.refused:
+            action(*args)
+        if outcome is not None:
+            held, counts = outcome
+            for action, *args in held:
+                action(*args)
+            self._count(counts)
+        elif ready.valid:
+            self.save_checked(ready.valid)
+        if self.commit:
+            self.session.commit()
+        if self.progress:
+            self.progress(ready.rows_read)
+
+    @property
+    def optimistic(self) -> bool:
+        """Whether the database enforces what the look-ups check: the unique indexes of the scheme's
+        unique fields exist (the import key's are part of the tables)."""
+        if self._optimistic is None:
+            wanted = {index_name("ux", table_for(self.scheme, f), self.scheme.code, f.name)
+                      for f in self.unit_unique + self.member_unique}
+            found: set[str] = set()
+            if wanted:
+                sql = ("SELECT indexname FROM pg_indexes WHERE indexname IN :names" if self.dialect == "postgresql"
+                       else "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN :names")
+                found = set(self.session.scalars(text(sql).bindparams(bindparam("names", expanding=True)),
+                                                 {"names": sorted(wanted)}))
+            self._optimistic = self.dialect in ("postgresql", "sqlite") and wanted <= found
+        return self._optimistic
+
+    def save_checked(self, valid: list[_Valid]) -> None:
+        """The careful way: look up what the database holds already, then insert."""
+        self.refresh_statistics()
         valid = self.skip_imported(valid)
         if self.has_locations:
             valid = self.check_locations(valid)
@@ -559,19 +694,49 @@ class Importer:
             valid = self.check_unique(valid)
         if valid:
             self.insert(valid)
-            self.refresh_statistics()
-        if self.commit:
-            self.session.commit()
-        if self.progress:
-            self.progress(self.report.rows)
+
+    def save_optimistic(self, valid: list[_Valid]) -> tuple[list, tuple[int, int]] | None:
+        """Check and insert without looking for rows already there, inside a savepoint. Returns the
+        report lines kept back and the counts - or None, with nothing saved, when the database has
+        one of the rows after all. Touches neither the report nor the callbacks: it may run in the
+        writer thread."""
+        self._held, self._held_failed = [], []
+        try:
+            items = self.skip_imported(valid)
+            if self.has_locations:
+                items = self.check_locations(items)
+            if self.scope_paths is not None and "/" not in self.scope_paths:
+                items = self.check_scope(items)
+            if self.unit_unique or self.member_unique:
+                items = self.check_unique(items)
+            refused = {id(g) for g in self._held_failed}
+            if refused and self.in_database([v for v in valid if id(v.group) in refused]):
+                return None
+            counts = (0, 0)
+            if items:
+                try:
+                    with self.session.begin_nested():
+                        counts = self._insert_many(items)
+                except self.integrity_errors:
+                    return None
+            return self._held, counts
+        finally:
+            self._held = self._held_failed = None
+
+    def in_database(self, items: list[_Valid]) -> bool:
+        """Whether the import key or a unique value of one of these groups is in the database."""
+        self.refresh_statistics()
+        if self.existing_keys([v.key for v in items]):
+            return True
+        return bool((self.unit_unique or self.member_unique) and self.existing_values(self.unique_values(items)))
 
     def refresh_statistics(self) -> None:
-        """PostgreSQL: ANALYZE after the first batch, then each time the rows written double.
+        """PostgreSQL: ANALYZE before looking rows up, once the rows written have doubled since the last one.
 
         A scheme's records can grow from none to a million within one import; with the statistics
         of the empty table the planner answers the batch look-ups (`expr IN (...)`) by scanning
         the whole scheme instead of using its unique index - quadratic time. A few ANALYZEs
-        (a sample, not a scan) keep the look-ups on the indexes.
+        (a sample, not a scan) keep the look-ups on the indexes; the import ends with one too.
         """
         if self.dialect != "postgresql":
             return
@@ -594,13 +759,20 @@ class Importer:
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
                               .encode("utf-8")).hexdigest()
 
+    def existing_keys(self, keys) -> dict[str, str]:
+        """{import key: uid} of the keys already in the database."""
+        model = self.unit_model
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(keys)), 5000):
+            out.update(self.session.execute(select(model.import_key, model.uid).where(
+                model.scheme_code == self.scheme.code, model.import_key.in_(chunk))).all())
+        return out
+
     def skip_imported(self, valid: list[_Valid]) -> list[_Valid]:
         if not valid:
             return valid
-        model = self.unit_model
-        keys = list({v.key for v in valid})
-        existing = dict(self.session.execute(select(model.import_key, model.uid).where(
-            model.scheme_code == self.scheme.code, model.import_key.in_(keys))).all())
+        # (no look-up while a batch is saved optimistically: the database's constraint checks)
+        existing = self.existing_keys([v.key for v in valid]) if self._held is None else {}
         out, first_row = [], {}
         for item in valid:
             uid = existing.get(item.key)
@@ -615,6 +787,9 @@ class Importer:
         return out
 
     def skip(self, item: _Valid, text_: str) -> None:
+        if self._held is not None:
+            self._held.append((self.skip, item, text_))
+            return
         self.report.skipped += 1
         self.issue(Issue(item.group.rows[0], HOUSEHOLD_REF if self.household else "", "", "", text_, "skipped"))
 
@@ -653,47 +828,63 @@ class Importer:
                                          import_message("outside_area", self.lang, value=value))])
         return out
 
-    def check_unique(self, valid: list[_Valid]) -> list[_Valid]:
-        """One IN query per unique field for the batch; repeats within the file are caught too."""
+    def unique_values(self, valid: list[_Valid]) -> list[tuple]:
+        """(item, table, field, stored value as text, path) of every unique value of the groups."""
         unit_table = "households" if self.household else "individuals"
-        wanted: list[tuple] = []  # (item, table, field, stored value, path)
+        wanted: list[tuple] = []
         for item in valid:
             for f in self.unit_unique:
                 value = item.unit_data.get(f.name)
                 if value is not None:
                     wanted.append((item, unit_table, f.name, str(value), f.name))
-            for i, member in enumerate(item.values.get("members") or []):
-                for f in self.member_unique:
-                    value = member.get(f.name)
-                    if value is not None:
-                        stored = to_storage({f.name: value})[f.name]
-                        wanted.append((item, "individuals", f.name, str(stored), f"members[{i}].{f.name}"))
-        if not wanted:
-            return valid
+            if self.member_unique:
+                for i, member in enumerate(item.values.get("members") or []):
+                    for f in self.member_unique:
+                        value = member.get(f.name)
+                        if value is not None:
+                            stored = to_storage({f.name: value})[f.name]
+                            wanted.append((item, "individuals", f.name, str(stored), f"members[{i}].{f.name}"))
+        return wanted
+
+    def existing_values(self, wanted: list[tuple]) -> dict[tuple, str]:
+        """{(table, field, value): uid} of the unique values already in the database (the scheme's)."""
         by_field: dict[tuple, set] = {}
         for _item, table, name, value, _path in wanted:
             by_field.setdefault((table, name), set()).add(value)
         existing: dict[tuple, str] = {}
         # the scheme code is written into the SQL (it matches CODE_RE) so that the planner can use the
-        # partial unique index `... WHERE scheme_code = '<code>'` even with a generic plan
+        # partial unique index `... WHERE scheme_code = '<code>'` even with a generic plan; SQLite is
+        # told to use it (with a long IN list it would rather scan the scheme's rows)
         code = self.scheme.code
         if not CODE_RE.match(code):
             raise ValueError(f"unexpected scheme code {code!r}")
         for (table, name), values in by_field.items():
             expr = field_sql(table, name, self.dialect)
-            sql = text(f"SELECT uid, {expr} AS v FROM {table} WHERE scheme_code = '{code}' AND {expr} IN :values"
+            hint = f" INDEXED BY {index_name('ux', table, code, name)}" if self.dialect == "sqlite" else ""
+            sql = text(f"SELECT uid, {expr} AS v FROM {table}{hint} WHERE scheme_code = '{code}' AND {expr} IN :values"
                        ).bindparams(bindparam("values", expanding=True))
             for chunk in _chunks(sorted(values), 1000):
                 for uid, v in self.session.execute(sql, {"values": chunk}):
                     existing[(table, name, str(v))] = uid
-        seen: dict[tuple, str] = {}
+        return existing
+
+    def check_unique(self, valid: list[_Valid]) -> list[_Valid]:
+        """One IN query per unique field for the batch (none while a batch is saved optimistically: the
+        unique indexes check); repeats within the file are caught too."""
+        wanted = self.unique_values(valid)
+        if not wanted:
+            return valid
+        existing = self.existing_values(wanted) if self._held is None else {}
+        seen: dict[tuple, tuple] = {}  # (table, field, value) -> (item, path) of the group holding it
         refused: set[int] = set()
         for item, checks in itertools.groupby(wanted, key=lambda w: w[0]):
             checks = list(checks)
             errors = []
             for _item, table, name, value, path in checks:
                 key = (table, name, value)
-                holder = existing.get(key) or seen.get(key)
+                holder = existing.get(key)
+                if holder is None and key in seen:
+                    holder = self._row_label(*seen[key])
                 if holder is not None:
                     errors.append(FieldError(path, name, "E811", self.registry._dup_message(value, holder)))
             if errors:
@@ -702,7 +893,7 @@ class Importer:
                 self.fail(item.group, [self.locate(item.group, e) for e in errors])
                 continue
             for _item, table, name, value, path in checks:
-                seen[(table, name, value)] = self._row_label(item, path)
+                seen[(table, name, value)] = (item, path)
         return [item for item in valid if id(item) not in refused]
 
     def _row_label(self, item: _Valid, path: str) -> str:
@@ -717,27 +908,32 @@ class Importer:
     def insert(self, valid: list[_Valid]) -> None:
         try:
             with self.session.begin_nested():
-                self._insert_many(valid)
+                self._count(self._insert_many(valid))
             return
-        except IntegrityError:
+        except self.integrity_errors:
             pass  # another import or registration won a race, or an id collided: one group at a time
         for item in valid:
             for attempt in range(2):
                 try:
                     with self.session.begin_nested():
-                        self._insert_many([item])
+                        self._count(self._insert_many([item]))
                     break
-                except IntegrityError as exc:
+                except self.integrity_errors as exc:
                     if attempt == 0 and self._uid_clash(exc):
                         continue
                     self._classify_refused(item, exc)
                     break
 
-    @staticmethod
-    def _uid_clash(exc: IntegrityError) -> bool:
-        return "uid" in str(exc.orig).lower() and "import_key" not in str(exc.orig).lower()
+    def _count(self, counts: tuple[int, int]) -> None:
+        self.report.created += counts[0]
+        self.report.individuals += counts[1]
 
-    def _classify_refused(self, item: _Valid, exc: IntegrityError) -> None:
+    @staticmethod
+    def _uid_clash(exc: Exception) -> bool:
+        detail = str(getattr(exc, "orig", exc)).lower()
+        return "uid" in detail and "import_key" not in detail
+
+    def _classify_refused(self, item: _Valid, exc: Exception) -> None:
         model = self.unit_model
         uid = self.session.scalar(select(model.uid).where(model.scheme_code == self.scheme.code,
                                                           model.import_key == item.key))
@@ -746,58 +942,90 @@ class Importer:
             return
         errors = self.registry.find_duplicates(self.scheme, item.values)
         if not errors:
-            detail = str(exc.orig).splitlines()[0][:200]
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
             errors = [FieldError("", "", "E811", import_message("database", self.lang, detail=detail))]
         self.fail(item.group, [self.locate(item.group, e) for e in errors])
 
     def _location_code(self, values: dict) -> str | None:
         return self.registry._location_code(self.scheme, values) if self.has_locations else None
 
-    def _insert_many(self, valid: list[_Valid]) -> None:
+    def _insert_many(self, valid: list[_Valid]) -> tuple[int, int]:
+        """Write the groups (households, then their members with the households' ids); returns
+        (records, persons) written. PostgreSQL: COPY; SQLite: executemany on the driver's cursor.
+        Either way inside the session's transaction, with the columns and values the ORM would write."""
         conn = self.session.connection()
         code, version, user_id = self.scheme.code, self.version_id, self.user_id
+        encode = _JSON
         if not self.household:
-            uids = _uids("P", len(valid))
-            rows = [{"uid": uid, "scheme_code": code, "scheme_version_id": version, "household_id": None,
-                     "position": 0, "roles": [], "data": item.unit_data, "location_code": self._location_code(item.values),
-                     "location_path": item.path, "active": True, "created_by": user_id, "row_version": 1,
-                     "import_key": item.key} for uid, item in zip(uids, valid, strict=True)]
-            conn.execute(insert(Individual.__table__), rows)
-            self.report.created += len(rows)
-            self.report.individuals += len(rows)
-            return
+            rows = [(uid, code, version, None, 0, "[]", encode(item.unit_data), self._location_code(item.values),
+                     item.path, True, user_id, 1, item.key) for uid, item in zip(_uids("P", len(valid)), valid, strict=True)]
+            self._write(conn, "individuals", PERSON_COLUMNS, rows)
+            return len(rows), len(rows)
         uids = _uids("H", len(valid))
-        rows = [{"uid": uid, "scheme_code": code, "scheme_version_id": version, "data": item.unit_data,
-                 "location_code": self._location_code(item.values), "location_path": item.path, "active": True,
-                 "created_by": user_id, "row_version": 1, "import_key": item.key}
-                for uid, item in zip(uids, valid, strict=True)]
-        table = Household.__table__
+        units = [(uid, code, version, encode(item.unit_data), self._location_code(item.values), item.path, True, user_id,
+                  1, item.key) for uid, item in zip(uids, valid, strict=True)]
         if self.dialect == "postgresql":
-            # ids drawn from the sequence in one query: then both inserts are plain executemany
-            drawn = conn.execute(text("SELECT nextval(pg_get_serial_sequence('households', 'id')) "
-                                      "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
-            for row, id_ in zip(rows, drawn, strict=True):
-                row["id"] = id_
-            conn.execute(insert(table), rows)
-            ids = {row["uid"]: row["id"] for row in rows}
+            # ids drawn from the sequence in one query
+            ids = conn.execute(text("SELECT nextval(pg_get_serial_sequence('households', 'id')) "
+                                    "FROM generate_series(1, :n)"), {"n": len(units)}).scalars().all()
+            self._write(conn, "households", ("id", *HOUSEHOLD_COLUMNS),
+                        [(i, *unit) for i, unit in zip(ids, units, strict=True)])
         else:
-            ids = dict(conn.execute(insert(table).returning(table.c.uid, table.c.id), rows).all())
+            # SQLite gives the first household its id; from then on this transaction holds the write
+            # lock, so the ids that follow it are free
+            cursor = self._cursor(conn)
+            try:
+                first = cursor.execute(_insert_sql("households", HOUSEHOLD_COLUMNS), units[0]).lastrowid
+            finally:
+                cursor.close()
+            ids = range(first, first + len(units))
+            self._write(conn, "households", ("id", *HOUSEHOLD_COLUMNS),
+                        [(i, *unit) for i, unit in zip(ids[1:], units[1:], strict=True)])
         members = []
-        for row, item in zip(rows, valid, strict=True):
-            household_id = ids[row["uid"]]
+        stored_member = self.stored_member
+        for household_id, unit, item in zip(ids, units, valid, strict=True):
             roles = item.roles
+            location_code, location_path = unit[4], unit[5]
             for i, member in enumerate(item.values.get("members") or []):
-                members.append({"scheme_code": code, "scheme_version_id": version, "household_id": household_id,
-                                "position": i, "roles": list(roles[i]) if i < len(roles) else [],
-                                "data": _stored(member), "location_code": row["location_code"],
-                                "location_path": row["location_path"], "active": True, "created_by": user_id,
-                                "row_version": 1, "import_key": None})
-        for member, uid in zip(members, _uids("P", len(members)), strict=True):
-            member["uid"] = uid
+                members.append((code, version, household_id, i, encode(list(roles[i]) if i < len(roles) else []),
+                                encode(stored_member(member)), location_code, location_path, True, user_id, 1, None))
         if members:
-            conn.execute(insert(Individual.__table__), members)
-        self.report.created += len(rows)
-        self.report.individuals += len(members)
+            self._write(conn, "individuals", PERSON_COLUMNS,
+                        [(uid, *m) for uid, m in zip(_uids("P", len(members)), members, strict=True)])
+        return len(units), len(members)
+
+    @staticmethod
+    def _cursor(conn):
+        return conn.connection.driver_connection.cursor()
+
+    def _write(self, conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        cursor = self._cursor(conn)
+        try:
+            if self.dialect == "postgresql":
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+            else:
+                cursor.executemany(_insert_sql(table, columns), rows)
+        finally:
+            cursor.close()
+
+
+# the columns the ORM writes on insert (created_at comes from the database's default)
+HOUSEHOLD_COLUMNS = ("uid", "scheme_code", "scheme_version_id", "data", "location_code", "location_path", "active",
+                     "created_by", "row_version", "import_key")
+PERSON_COLUMNS = ("uid", "scheme_code", "scheme_version_id", "household_id", "position", "roles", "data",
+                  "location_code", "location_path", "active", "created_by", "row_version", "import_key")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 class _HeaderErrors(Exception):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, text
 
 from ..definitions.model import Scheme
+from ..storage.indexes import CODE_RE
 from ..storage.jsonpath import field_sql
 from ..storage.models import Household, Individual
 
@@ -51,8 +52,12 @@ def unit_model(scheme: Scheme):
 
 def matching_ids(session, scheme: Scheme, q: str) -> set[int]:
     dialect = session.get_bind().dialect.name
-    unit_table = "households" if scheme.is_household else "individuals"
     ids: set[int] = set()
+    # the declared indexes are partial (`WHERE scheme_code = '<code>'`): a database uses one only when
+    # the query names the scheme with a literal (SQLite always, PostgreSQL with a generic plan)
+    code = scheme.code
+    if not CODE_RE.match(code):
+        raise ValueError(f"unexpected scheme code {code!r}")
     term = q.strip()
     if UID_RE.match(term.upper()):
         if term.upper().startswith("H") and scheme.is_household:
@@ -77,9 +82,8 @@ def matching_ids(session, scheme: Scheme, q: str) -> set[int]:
         else:
             cond, params = f"{expr} = :exact", {"exact": term}
         column = "household_id" if table == "individuals" and scheme.is_household else "id"
-        sql = f"SELECT {column} FROM {table} WHERE scheme_code = :code AND ({cond}) LIMIT 500"
-        ids |= {r[0] for r in session.execute(text(sql), params | {"code": scheme.code}) if r[0] is not None}
-    del unit_table
+        sql = f"SELECT {column} FROM {table} WHERE scheme_code = '{code}' AND ({cond}) LIMIT 500"
+        ids |= {r[0] for r in session.execute(text(sql), params) if r[0] is not None}
     return ids
 
 

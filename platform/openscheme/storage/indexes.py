@@ -3,8 +3,10 @@
 `unique: true` becomes a UNIQUE expression index limited to the scheme
 (`WHERE scheme_code = '...'`), so the database itself refuses a duplicate even
 when two officers register the same person at the same moment; `searchable: true`
-becomes a plain expression index (on lower() for text) so look-ups stay fast at
-millions of rows.
+becomes a plain expression index (on lower() for text, in the "C" collation on
+PostgreSQL) so look-ups stay fast at millions of rows. Both are partial indexes:
+a query uses them only when its SQL text says `scheme_code = '<code>'` (a literal,
+not a parameter) - see `registry.search`.
 """
 
 from __future__ import annotations
@@ -46,8 +48,16 @@ def declared_index_statements(scheme: Scheme, dialect: str) -> list[str]:
             name = index_name("ux", table, scheme.code, f.name)
             out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({expr}) {where}")
         if f.searchable and f.value_type.value == "text":
-            name = index_name("ix", table, scheme.code, f.name)
-            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (lower({expr})) {where}")
+            if dialect == "postgresql":
+                # in the "C" collation: the search's prefix range `lower(x) COLLATE "C" >= 'ab' AND < 'ac'`
+                # is a prefix only in code-point order, and an index serves a comparison only in its own
+                # collation (the database's default, e.g. C.UTF-8 or en_US, would leave it unused)
+                out.append(f"DROP INDEX IF EXISTS {index_name('ix', table, scheme.code, f.name)}")  # earlier, uncollated
+                name = index_name("ic", table, scheme.code, f.name)
+                out.append(f'CREATE INDEX IF NOT EXISTS {name} ON {table} ((lower({expr})) COLLATE "C") {where}')
+            else:
+                name = index_name("ix", table, scheme.code, f.name)
+                out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (lower({expr})) {where}")
     return out
 
 

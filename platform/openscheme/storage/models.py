@@ -325,5 +325,5 @@ class PriceListEntry(Base):
     entry: Mapped[CatalogueEntry] = relationship()
 
 
-# the workflow tables (policies, claims, vouchers, targeting, payments) share this Base
-from . import workflow_models  # noqa: E402,F401
+# the workflow tables (policies, claims, vouchers, targeting, payments), jobs and analysis share this Base
+from . import analysis_models, job_models, workflow_models  # noqa: E402,F401

@@ -198,7 +198,9 @@ class TargetingRun(Base):
 class TargetingResult(Base):
     __tablename__ = "targeting_results"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("targeting_runs.id", ondelete="CASCADE"), primary_key=True)
+    # the run's id; no foreign key since migration 0003: a run writes a million rows in one statement,
+    # and a per-row foreign-key trigger doubled its time on PostgreSQL (rows are written by run_targeting only)
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     eligible: Mapped[bool] = mapped_column(Boolean)
     failed_rules: Mapped[str] = mapped_column(String(1000), default="")  # "rule_a,rule_b" (rule names are identifiers)

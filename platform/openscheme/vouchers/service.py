@@ -36,8 +36,9 @@ REFUSALS = {
 
 
 class VoucherRefused(Exception):
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", **values):
         self.code = code
+        self.values = values  # what the detail says, for a message in the user's language
         self.message = REFUSALS[code] + (f": {detail}" if detail else "")
         super().__init__(self.message)
 
@@ -96,7 +97,8 @@ def redeem(session, scheme: Scheme, code: str, *, facility: Facility, service_co
     code = (code or "").strip().upper()
     voucher = session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None or voucher.scheme_code != scheme.code:
-        raise VoucherRefused("V01", code if valid_code(code) else f"{code} (check the code: it is not well formed)")
+        raise VoucherRefused("V01", code if valid_code(code) else f"{code} (check the code: it is not well formed)",
+                             voucher_code=code, well_formed=valid_code(code))
     if voucher.status == "redeemed":
         raise VoucherRefused("V02")
     if voucher.status != "issued":
@@ -106,14 +108,17 @@ def redeem(session, scheme: Scheme, code: str, *, facility: Facility, service_co
         raise VoucherRefused("V06")
     if on < voucher.valid_from or (voucher.valid_until is not None and on > voucher.valid_until):
         until = voucher.valid_until.isoformat() if voucher.valid_until else "…"
-        raise VoucherRefused("V03", f"valid {voucher.valid_from.isoformat()} to {until}")
+        raise VoucherRefused("V03", f"valid {voucher.valid_from.isoformat()} to {until}",
+                             valid_from=voucher.valid_from.isoformat(), valid_until=until)
     benefit = scheme.benefit(voucher.benefit_code)
     vtype = next((v for v in benefit.vouchers if v.type == voucher.type), None) if benefit else None
     if vtype is None or service_code not in vtype.services:
         allowed = ", ".join(vtype.services) if vtype else ""
-        raise VoucherRefused("V04", f"a {voucher.type} voucher pays for {allowed}")
+        raise VoucherRefused("V04", f"a {voucher.type} voucher pays for {allowed}", type=voucher.type,
+                             services=allowed)
     if benefit.facility_levels and facility.level not in benefit.facility_levels:
-        raise VoucherRefused("V05", f"{facility.level} is not one of {', '.join(benefit.facility_levels)}")
+        raise VoucherRefused("V05", f"{facility.level} is not one of {', '.join(benefit.facility_levels)}",
+                             level=facility.level, levels=", ".join(benefit.facility_levels))
     redemption = VoucherRedemption(voucher_id=voucher.id, facility_id=facility.id, service_code=service_code,
                                    redeemed_on=on, redeemed_by=getattr(user, "id", None),
                                    reimbursement_period=on.strftime("%Y-%m"))

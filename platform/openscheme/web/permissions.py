@@ -31,6 +31,30 @@ PERMISSIONS: dict[str, set[str]] = {
     "reference.manage": set(),  # administrator only
     "users.manage": set(),  # administrator only
     "audit.view": {"auditor"},
+    # analysis: formula workbench (an analyst proposes, an implementer approves), dashboards, reports
+    "workbench.propose": {"analyst"},
+    "workbench.approve": {"implementer"},
+    "dashboard.view": {"analyst", "auditor", "implementer", "payment_officer", "claims_reviewer"},
+    "reports.download": {"analyst", "auditor", "implementer", "payment_officer"},
+    # targeting, payment cycles and vouchers (maker-checker is per person: the preparer cannot approve)
+    "payments.view": {"payment_officer", "analyst", "auditor"},
+    "targeting.run": {"payment_officer"},
+    "targeting.approve": {"payment_officer"},
+    "payments.prepare": {"payment_officer"},
+    "payments.approve": {"payment_officer"},
+    "vouchers.view": {"enrolment_officer", "facility_clerk", "payment_officer", "auditor"},
+    "vouchers.issue": {"enrolment_officer"},
+    "vouchers.redeem": {"facility_clerk"},
+    "vouchers.reimburse": {"payment_officer"},
+    # insurance: policies and contributions, verification at the facility, claims
+    "policies.view": {"enrolment_officer", "payment_officer", "analyst", "auditor"},
+    "policies.manage": {"enrolment_officer"},
+    "contributions.record": {"enrolment_officer"},
+    "coverage.verify": {"facility_clerk", "enrolment_officer", "claims_reviewer"},
+    "claims.view": {"facility_clerk", "claims_reviewer", "payment_officer", "analyst", "auditor"},
+    "claims.submit": {"facility_clerk"},
+    "claims.review": {"claims_reviewer", "auditor"},
+    "claims.batch": {"payment_officer"},
 }
 
 

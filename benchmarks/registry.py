@@ -1,0 +1,524 @@
+"""How fast is the registry at a million beneficiaries? Bulk import, search by ID, API registration.
+
+    .venv/bin/python benchmarks/registry.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/registry.py --rows 2000 --lookups 100 --api-households 20   # a smoke run, SQLite only
+
+Generates two CSV files of N beneficiary rows each (default 1,000,000):
+
+- an individual scheme, `np-ssf` (employees: names, date of birth, national ID, SSF number,
+  employer, sector, dates, wage - 13 columns, two unique fields, two formula constraints);
+- a household scheme, `cm-educash` (households of about 5 members, one row per member:
+  household fields on each household's first row, roles, school questions that are
+  relevant only for school-age children, a computed score, a cascading select).
+
+Then, on each database (PostgreSQL in a fresh database created from --database-url and dropped
+afterwards - skipped without the option; SQLite in a fresh file):
+
+(a)/(b) imports each file with the production importer (`registry.importer`: validated with
+        `validate_record`, de-duplicated, written in batches) and compares it with a raw load of
+        the same file into a plain table with the file's columns (all text, no index, no
+        validation): PostgreSQL `COPY ... FROM STDIN (FORMAT csv)`, SQLite `executemany` of the
+        csv module's rows in one transaction;
+(c)     searches by national ID through `registry.search.search` - the registry screen's and the
+        API's search - at N rows: p50/p95/p99 over --lookups random IDs (each must find its person);
+(d)     registers households one at a time through the JSON API (`POST /api/v1/schemes/cm-educash/records`,
+        bearer token) from one client: a real HTTP server (werkzeug's threaded server, HTTP/1.1
+        keep-alive, in a child process) and `http.client` in this process - or the Flask test
+        client with --api-client flask.
+
+Prints a table with the targets and whether each is met. Times are wall-clock on a shared
+machine: run it more than once and read the spread. Exit status 0 even when a target is missed;
+1 when something is wrong (an import refused valid rows, a lookup found nothing, the API failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "platform"))
+
+SSF = "np-ssf"
+EDUCASH = "cm-educash"
+TARGET_IMPORT_RATIO = 0.3  # of a raw COPY (PostgreSQL)
+TARGET_IMPORT_ROWS = 40_000  # validated rows/s (PostgreSQL)
+TARGET_LOOKUP_P95_MS = 20.0
+TARGET_API_PER_S = 170.0
+OPENIMIS_FAMILIES_PER_S = 17.0  # openIMIS's GraphQL API on this kind of machine (issue 3)
+PASSWORD = "bench-password-1"
+
+SSF_COLUMNS = ["first_name", "last_name", "sex", "dob", "national_id", "ssf_number", "phone", "employer_name",
+               "employer_number", "sector", "employment_status", "employment_start", "monthly_wage"]
+EDUCASH_COLUMNS = ["household_ref", "region", "department", "village", "roof", "walls", "water_source",
+                   "has_electricity", "livestock_units", "payment_channel", "phone", "recipient_id",
+                   "first_name", "last_name", "sex", "dob", "is_enrolled_in_school", "school_name",
+                   "attendance_rate", "roles"]
+EMPLOYERS = ["Himal Textiles Pvt. Ltd.", "Everest Bakery", "Nepal Software House", "Annapurna School",
+             "Kathmandu Cooperative Ltd.", "Pokhara Hotel Group", "Bagmati Carpets", "Lumbini Traders",
+             "Sagarmatha Construction", "Gandaki Tea Estate"]
+SECTORS = ["private_company", "ngo", "cooperative", "school", "public_enterprise", "other"]
+STATUSES = ["active", "active", "active", "paid_leave", "unpaid_leave", "terminated"]
+DEPARTMENTS = [("EN", "DIAMARE"), ("EN", "MAYO_TSANAGA"), ("NO", "BENOUE"), ("NO", "MAYO_LOUTI"), ("ES", "LOM_DJEREM")]
+VILLAGES = ["Pitoa", "Meskine", "Domayo", "Guider", "Mokolo", "Bidzar", "Koza", "Bertoua", "Maroua", "Garoua"]
+SCHOOLS = ["École publique de Pitoa", "École publique de Domayo", "Lycée de Maroua", "CES de Guider",
+           "Collège de Mokolo", "École primaire de Bidzar", "Lycée bilingue de Bertoua", "École de Koza"]
+HOUSEHOLD_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+HOUSEHOLD_WEIGHTS = (4, 8, 12, 16, 18, 16, 12, 8, 6)  # 5.0 members on average
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+
+def national_id(i: int) -> str:
+    """Person i's national ID: i -> (i * 7919 + c) mod 10^11 is a bijection, so IDs are unique and recomputable."""
+    return f"{(i * 7_919 + 31_337_000_000) % 10**11:011d}"
+
+
+def ssf_number(i: int) -> str:
+    return f"{(i * 104_729 + 2_024_000_000) % 10**10:010d}"
+
+
+def recipient_id(h: int) -> str:
+    return f"{(h * 15_485_863 + 112_233_445) % 10**12:012d}"
+
+
+def _dates(rng: random.Random, today: date, years_from: float, years_to: float, n: int = 5000) -> list[str]:
+    """n dates between years_from and years_to years before today, as ISO text."""
+    low, high = int(years_from * 365.25) + 1, int(years_to * 365.25)
+    return [(today - timedelta(days=rng.randrange(low, high))).isoformat() for _ in range(n)]
+
+
+def _names(country: str):
+    from openscheme.reference.synthetic import load_names
+
+    return load_names()[country]
+
+
+def write_individuals(path: Path, n: int, seed: int = 1) -> None:
+    """n np-ssf employees, one row each; every row is valid."""
+    rng = random.Random(seed)
+    names = _names("NP")
+    today = date.today()
+    dobs = _dates(rng, today, 30, 58)
+    starts = _dates(rng, today, 1, 11)  # after an adult's birth, before today
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(SSF_COLUMNS)
+        choice, randrange = rng.choice, rng.randrange
+        for i in range(n):
+            female = randrange(2)
+            out.writerow((choice(names.female if female else names.male), choice(names.family), "F" if female else "M",
+                          choice(dobs), national_id(i), ssf_number(i), f"+97798{randrange(10**8):08d}",
+                          choice(EMPLOYERS), f"E{randrange(10**6):06d}", choice(SECTORS), choice(STATUSES),
+                          choice(starts), str(randrange(17_300, 200_000))))
+
+
+def household_rows(h: int, size: int, rng: random.Random, pools: dict) -> list[list[str]]:
+    """The CSV rows (one per member) of cm-educash household h; valid."""
+    choice, randrange = rng.choice, rng.randrange
+    region, department = choice(DEPARTMENTS)
+    channel = choice(("mtn_momo", "orange_money", "cash_agent"))
+    family = choice(pools["names"].family)
+    unit = [region, department, choice(VILLAGES), choice(("thatch", "metal_sheet", "tiles_concrete")),
+            choice(("earth", "wood", "cement_block")), choice(("surface", "protected_well", "tap")),
+            choice(("yes", "no")), str(randrange(0, 12)), channel,
+            f"+2376{randrange(10**8):08d}" if channel != "cash_agent" else "", recipient_id(h)]
+    rows = []
+    for m in range(size):
+        pupil = False
+        if m == 0:
+            sex, dob, roles = "M", choice(pools["adults"]), "head primary_recipient" if size == 1 else "head"
+        elif m == 1:
+            sex, dob, roles = "F", choice(pools["partners"]), "primary_recipient"
+        else:
+            pupil = randrange(3) > 0
+            sex, dob, roles = choice("FM"), choice(pools["pupils"] if pupil else pools["infants"]), ""
+        school = ["", "", ""]
+        if m >= 2 and pupil:  # 6 to 16 years old: the school questions apply
+            school = ["oui", choice(SCHOOLS), f"{randrange(500, 1001) / 10:.1f}"] if randrange(5) else ["non", "", ""]
+        first = choice(pools["names"].female if sex == "F" else pools["names"].male)
+        rows.append([f"HH{h:08d}", *(unit if m == 0 else [""] * len(unit)), first, family, sex, dob, *school, roles])
+    return rows
+
+
+def household_pools(rng: random.Random) -> dict:
+    today = date.today()
+    return {"names": _names("CM"), "adults": _dates(rng, today, 25, 70), "partners": _dates(rng, today, 20, 55),
+            "pupils": _dates(rng, today, 6.2, 16.8), "infants": _dates(rng, today, 0.1, 5.5)}
+
+
+def write_households(path: Path, n: int, seed: int = 2) -> int:
+    """cm-educash households of about 5 members, n member rows in all; returns the number of households."""
+    rng = random.Random(seed)
+    pools = household_pools(rng)
+    households = written = 0
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(EDUCASH_COLUMNS)
+        while written < n:
+            size = min(rng.choices(HOUSEHOLD_SIZES, HOUSEHOLD_WEIGHTS)[0], n - written)
+            out.writerows(household_rows(households, size, rng, pools))
+            written += size
+            households += 1
+    return households
+
+
+def household_record(h: int, rng: random.Random, pools: dict) -> dict:
+    """Household h as the JSON API takes it."""
+    rows = household_rows(h, rng.choices(HOUSEHOLD_SIZES, HOUSEHOLD_WEIGHTS)[0], rng, pools)
+    unit_names, member_names = EDUCASH_COLUMNS[1:12], EDUCASH_COLUMNS[12:19]
+    record = {k: v for k, v in zip(unit_names, rows[0][1:12], strict=True) if v}
+    record["members"] = []
+    for row in rows:
+        member = {k: v for k, v in zip(member_names, row[12:19], strict=True) if v}
+        if row[19]:
+            member["roles"] = row[19].split()
+        record["members"].append(member)
+    return record
+
+
+# ---- measuring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    database: str
+    figures: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))  # nearest rank
+    return sorted_values[k]
+
+
+def raw_load(url: str, dialect: str, path: Path, columns: list[str], table: str) -> float:
+    """Seconds to load the CSV file as it is into a plain table with its columns (text, no index)."""
+    column_sql = ", ".join(f'"{c}" text' for c in columns)
+    if dialect == "postgresql":
+        import psycopg
+
+        with psycopg.connect(_libpq(url)) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"CREATE TABLE {table} ({column_sql})")
+            conn.commit()
+            started = time.perf_counter()
+            with conn.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+                    path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+            conn.commit()
+            seconds = time.perf_counter() - started
+            conn.execute(f"DROP TABLE {table}")
+            conn.commit()
+        return seconds
+    import sqlite3
+
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute(f"CREATE TABLE {table} ({column_sql})")
+        started = time.perf_counter()
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = csv.reader(f)
+            next(rows)
+            conn.execute("BEGIN")
+            conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})", rows)
+            conn.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        conn.execute(f"DROP TABLE {table}")
+    finally:
+        conn.close()
+    return seconds
+
+
+def _libpq(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def validated_import(app, code: str, path: Path, rows: int) -> tuple[float, dict, float]:
+    """Seconds and counts of the production import of the file; also the CPU seconds of this process."""
+    from openscheme.registry.importer import import_file
+
+    state = app.extensions["openscheme"]
+    with state.db.session_factory() as session:
+        cpu = time.process_time()
+        started = time.perf_counter()
+        report = import_file(session, state.catalog, code, path)
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+    counts = report.counts()
+    if report.file_error or report.failed or counts["rows"] != rows or counts["individuals"] != rows:
+        raise RuntimeError(f"{code}: the import did not save every row: {counts} {report.file_error or ''} "
+                           f"{[i.as_dict() for i in report.issues[:3]]}")
+    return seconds, counts, cpu
+
+
+def lookups(app, n_people: int, count: int, seed: int = 3) -> list[float]:
+    """Milliseconds per search by national ID (random people of the import), each through `search`."""
+    from openscheme.registry.search import search
+
+    state = app.extensions["openscheme"]
+    scheme = state.catalog.current(SSF)
+    rng = random.Random(seed)
+    wanted = [rng.randrange(n_people) for _ in range(count)]
+    times = []
+    with state.db.session_factory() as session:
+        for i in wanted[:20]:  # warm-up: connection, statement caches
+            search(session, scheme, national_id(i))
+        for i in wanted:
+            started = time.perf_counter()
+            page = search(session, scheme, national_id(i))
+            times.append((time.perf_counter() - started) * 1000)
+            if len(page.rows) != 1 or page.rows[0].data.get("national_id") != national_id(i):
+                raise RuntimeError(f"searching {national_id(i)} found {[r.uid for r in page.rows]}")
+            session.rollback()
+    return sorted(times)
+
+
+SERVER = """
+import sys
+sys.path.insert(0, {platform!r})
+from werkzeug.serving import WSGIRequestHandler, make_server
+from openscheme import create_app
+WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive
+app = create_app({config!r})
+server = make_server("127.0.0.1", {port}, app, threaded=True)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api_registrations(app, config: dict, households: int, first: int, client: str) -> tuple[float, str]:
+    """Households registered per second through the JSON API by one client, one request at a time."""
+    from openscheme.reference.users import create_user
+
+    state = app.extensions["openscheme"]
+    with state.db.session_factory() as session, session.begin():
+        create_user(session, "bench_officer", PASSWORD, roles=[("enrolment_officer", None, None)],
+                    hash_method="pbkdf2:sha256:1000")
+    rng = random.Random(4)
+    pools = household_pools(rng)
+    warmup = 20
+    bodies = [json.dumps(household_record(first + k, rng, pools)) for k in range(households + warmup)]
+    if client == "flask":
+        test = app.test_client()
+        token = test.post("/api/v1/token", json={"username": "bench_officer", "password": PASSWORD}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(body: str) -> int:
+            return test.post(f"/api/v1/schemes/{EDUCASH}/records", data=body, headers=headers).status_code
+
+        return _registrations(post, bodies, warmup), "Flask test client (no HTTP), one client"
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER.format(platform=str(ROOT / "platform"), config=config,
+                                                                    port=port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        if server.stdout.readline().strip() != "ready":
+            raise RuntimeError("the API server did not start")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", "/api/v1/token", json.dumps({"username": "bench_officer", "password": PASSWORD}),
+                     {"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        token = json.loads(answer.read())["token"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(body: str) -> int:
+            conn.request("POST", f"/api/v1/schemes/{EDUCASH}/records", body, headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+
+        rate = _registrations(post, bodies, warmup)
+        conn.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rate, "werkzeug threaded HTTP/1.1 server (child process) + http.client keep-alive, one client"
+
+
+def _registrations(post, bodies: list[str], warmup: int) -> float:
+    for body in bodies[:warmup]:
+        if post(body) != 201:
+            raise RuntimeError("the API refused a valid household")
+    started = time.perf_counter()
+    for body in bodies[warmup:]:
+        status = post(body)
+        if status != 201:
+            raise RuntimeError(f"the API answered {status} to a valid household")
+    return (len(bodies) - warmup) / (time.perf_counter() - started)
+
+
+# ---- one database ----------------------------------------------------------------------------
+
+
+def fresh_postgres(server_url: str) -> tuple[str, callable]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    name = f"bench_registry_{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def bench_database(dialect: str, url: str, files: dict, args, households_in_file: int) -> Result:
+    from openscheme import create_app
+
+    result = Result(dialect)
+    config = {"DATABASE_URL": url, "SCHEME_PATHS": [str(ROOT / "examples")], "SECRET_KEY": "bench",
+              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    app = create_app(config)
+    n = args.rows
+    f = result.figures
+    for code, path, columns in ((SSF, files[SSF], SSF_COLUMNS), (EDUCASH, files[EDUCASH], EDUCASH_COLUMNS)):
+        raw = raw_load(url, dialect, path, columns, "raw_" + code.replace("-", "_"))
+        seconds, counts, cpu = validated_import(app, code, path, n)
+        f[code] = {"rows": n, "records": counts["records"], "seconds": seconds, "rate": n / seconds,
+                   "raw_rate": n / raw, "ratio": raw / seconds, "cpu_us_per_row": cpu / n * 1e6,
+                   "peak_rss_mb": peak_rss_mb()}
+        print(f"  {dialect} {code}: {n:,} rows ({counts['records']:,} records) in {seconds:.1f} s = {n / seconds:,.0f} "
+              f"rows/s; raw load {n / raw:,.0f} rows/s; ratio {raw / seconds:.2f}; this process's CPU "
+              f"{cpu / n * 1e6:.1f} µs/row; peak RSS so far {peak_rss_mb():.0f} MB", flush=True)
+    times = lookups(app, n, args.lookups)
+    f["lookup"] = {"n": len(times), "p50": percentile(times, 50), "p95": percentile(times, 95),
+                   "p99": percentile(times, 99), "max": times[-1]}
+    print(f"  {dialect} search by national ID at {n:,} people: p50 {f['lookup']['p50']:.2f} ms, p95 "
+          f"{f['lookup']['p95']:.2f} ms, p99 {f['lookup']['p99']:.2f} ms ({len(times)} lookups)", flush=True)
+    if args.api_households:
+        rate, how = api_registrations(app, config, args.api_households, households_in_file, args.api_client)
+        f["api"] = {"rate": rate, "how": how, "n": args.api_households}
+        print(f"  {dialect} API: {rate:,.0f} households/s ({args.api_households} households; {how})", flush=True)
+    app.extensions["openscheme"].db.dispose()
+    return result
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def table(results: list[Result], args) -> list[str]:
+    lines = []
+    head = f"{'measure':<58} {'value':>14} {'target':>16}  met"
+    lines += ["", f"Registry benchmark: {args.rows:,} beneficiaries per file", head, "-" * len(head)]
+
+    def row(label: str, value: str, target: str = "", met: bool | None = None) -> None:
+        mark = "" if met is None else ("yes" if met else "NO")
+        lines.append(f"{label:<58} {value:>14} {target:>16}  {mark}")
+
+    for r in results:
+        f = r.figures
+        name = "PostgreSQL" if r.database == "postgresql" else "SQLite"
+        raw = "raw COPY" if r.database == "postgresql" else "raw executemany"
+        for code in (SSF, EDUCASH):
+            x = f[code]
+            row(f"{name} {code} validated import, rows/s", f"{x['rate']:,.0f}",
+                f">= {TARGET_IMPORT_ROWS:,}" if r.database == "postgresql" else "",
+                x["rate"] >= TARGET_IMPORT_ROWS if r.database == "postgresql" else None)
+            row(f"{name} {code} {raw} of the same file, rows/s", f"{x['raw_rate']:,.0f}")
+            row(f"{name} {code} ratio import / {raw}", f"{x['ratio']:.2f}",
+                f">= {TARGET_IMPORT_RATIO}" if r.database == "postgresql" else "",
+                x["ratio"] >= TARGET_IMPORT_RATIO if r.database == "postgresql" else None)
+        lk = f["lookup"]
+        row(f"{name} search by national ID, p50 / p99 ms", f"{lk['p50']:.2f} / {lk['p99']:.2f}")
+        row(f"{name} search by national ID, p95 ms ({lk['n']} lookups)", f"{lk['p95']:.2f}",
+            f"<= {TARGET_LOOKUP_P95_MS:.0f}", lk["p95"] <= TARGET_LOOKUP_P95_MS)
+        if "api" in f:
+            api = f["api"]
+            row(f"{name} API households/s, one client", f"{api['rate']:,.0f}", f">= {TARGET_API_PER_S:.0f}",
+                api["rate"] >= TARGET_API_PER_S)
+            row(f"{name} API ratio to openIMIS (~{OPENIMIS_FAMILIES_PER_S:.0f} families/s)",
+                f"{api['rate'] / OPENIMIS_FAMILIES_PER_S:.1f}x", ">= 10x", api["rate"] >= TARGET_API_PER_S)
+        row(f"{name} peak RSS of this process, MB", f"{max(f[c]['peak_rss_mb'] for c in (SSF, EDUCASH)):,.0f}")
+    if any("api" in r.figures for r in results):
+        lines.append("API client: " + next(r.figures["api"]["how"] for r in results if "api" in r.figures))
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="beneficiary rows per file (default 1,000,000)")
+    parser.add_argument("--database-url", help="a PostgreSQL server (a fresh database is created on it, then dropped); "
+                                               "without it only SQLite runs")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--lookups", type=int, default=1000, help="searches by national ID (default 1,000)")
+    parser.add_argument("--api-households", type=int, default=2000, help="households registered through the API "
+                                                                         "(default 2,000; 0 to skip)")
+    parser.add_argument("--api-client", choices=("http", "flask"), default="http")
+    parser.add_argument("--workdir", help="where the CSV files and the SQLite database go (default: a temporary folder)")
+    args = parser.parse_args(argv)
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench_registry_"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: list[Result] = []
+    try:
+        files = {SSF: work / "np_ssf.csv", EDUCASH: work / "cm_educash.csv"}
+        started = time.perf_counter()
+        write_individuals(files[SSF], args.rows)
+        households = write_households(files[EDUCASH], args.rows)
+        print(f"generated {args.rows:,} np-ssf rows and {args.rows:,} cm-educash rows ({households:,} households) "
+              f"in {time.perf_counter() - started:.1f} s under {work}", flush=True)
+        if args.database_url:
+            url, drop = fresh_postgres(args.database_url)
+            try:
+                results.append(bench_database("postgresql", url, files, args, households))
+            finally:
+                drop()
+        if not args.skip_sqlite:
+            db = work / "registry.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            results.append(bench_database("sqlite", f"sqlite:///{db}", files, args, households))
+    except RuntimeError as exc:
+        print(f"FAILED: {exc}")
+        return 1
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(table(results, args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

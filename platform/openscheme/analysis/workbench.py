@@ -1,0 +1,228 @@
+"""The formula workbench's core: which formulas an analyst may edit, checking a formula as it
+is typed in the scheme's own scope, and writing it back into the definition text.
+
+    check(scheme, "eligibility.poorest_district", "distrct in poorest_districts")
+    # -> Check(ok=False, code="E401", message="unknown name 'distrct'", hint="did you mean 'district'?", col=1)
+    replace_formula(scheme.text, ("eligibility", 0, "formula"), "district in poorest_districts and ...")
+
+A formula is checked exactly as the compiler checks it: the scope (declared fields, member
+fields, constants, choices) and the expected type are captured by compiling the scheme once
+with a compiler that records them (cached by content hash), so a keystroke costs a formula
+check (microseconds), not a whole compile.
+
+The new definition text is the old text with only the formula's characters replaced - found
+by the position of the YAML node, so comments, order and layout stay as the author wrote
+them; the result is parsed again and must equal the old document but for that one value.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from threading import Lock
+
+import yaml
+
+from ..definitions.compiler import Compiler, CompileResult, compile_text
+from ..definitions.loader import load_yaml
+from ..definitions.model import Scheme
+from ..definitions.structure import validate_structure
+from ..formulas import FormulaError, T, compile_formula
+from ..formulas.types import article
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # eligibility.<rule> | benefits.<code>.amount | benefits.<code>.eligible_when | benefits.<code>.conditions.<name>
+    path: tuple  # where the formula sits in the document
+    kind: str  # eligibility | amount | eligible_when | condition
+    name: str  # rule, benefit or condition name
+    label: str  # in plain words
+    text: str  # the current formula
+
+
+def targets(scheme: Scheme) -> list[Target]:
+    out = []
+    for r in scheme.eligibility:
+        out.append(Target(f"eligibility.{r.name}", r.path + ("formula",), "eligibility", r.name,
+                          f"eligibility rule {r.name}", r.formula.text))
+    for b in scheme.benefits:
+        if b.eligible_when is not None:
+            out.append(Target(f"benefits.{b.code}.eligible_when", b.path + ("eligible_when",), "eligible_when",
+                              b.code, f"benefit {b.code}: eligible_when", b.eligible_when.text))
+        if b.kind == "cash" and b.amount is not None:
+            out.append(Target(f"benefits.{b.code}.amount", b.path + ("amount",), "amount", b.code,
+                              f"benefit {b.code}: amount", b.amount.text))
+        for j, c in enumerate(b.conditions):
+            out.append(Target(f"benefits.{b.code}.conditions.{c.name}", b.path + ("conditions", j, "formula"),
+                              "condition", c.name, f"benefit {b.code}: condition {c.name}", c.formula.text))
+    return out
+
+
+def target(scheme: Scheme, key: str) -> Target | None:
+    return next((t for t in targets(scheme) if t.key == key), None)
+
+
+# ---- the scope of each formula -------------------------------------------------------------------
+
+
+class _ScopeRecorder(Compiler):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scopes: dict[tuple, tuple] = {}
+
+    def formula(self, text, path, scope, expect, what):
+        self.scopes[tuple(path)] = (scope, expect, what)
+        return super().formula(text, path, scope, expect, what)
+
+
+_scopes: dict[str, dict[tuple, tuple]] = {}
+_lock = Lock()
+
+
+def scopes(scheme: Scheme) -> dict[tuple, tuple]:
+    """(scope, expected type, what) of every formula of the scheme, by path."""
+    with _lock:
+        cached = _scopes.get(scheme.content_hash)
+    if cached is not None:
+        return cached
+    data, source_map, _ = load_yaml(scheme.text, scheme.file)
+    if data is None or validate_structure(data, source_map):
+        return {}
+    recorder = _ScopeRecorder(data, source_map, scheme.file, scheme.text)
+    recorder.compile()
+    with _lock:
+        if len(_scopes) > 64:
+            _scopes.clear()
+        _scopes[scheme.content_hash] = recorder.scopes
+    return recorder.scopes
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    code: str = ""
+    message: str = ""
+    hint: str = ""
+    line: int = 1  # 1-based, within the formula
+    col: int = 1  # 1-based, within that line
+    result_type: str = ""
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "code": self.code, "message": self.message, "hint": self.hint, "line": self.line,
+                "col": self.col, "result_type": self.result_type}
+
+
+def check(scheme: Scheme, key: str, text: str) -> Check:
+    """Check a formula for one target in the scheme's scope, as the compiler would."""
+    t = target(scheme, key)
+    if t is None:
+        return Check(False, "E201", f"there is no formula '{key}' in this scheme")
+    if not text.strip():
+        return Check(False, "E207", "the formula is empty", "write a formula, e.g. age(dob) >= 18")
+    found = scopes(scheme).get(t.path)
+    if found is None:
+        return Check(False, "E000", "the scheme's scope could not be rebuilt")
+    scope, expect, what = found
+    try:
+        compiled = compile_formula(text, scope)
+    except FormulaError as exc:
+        return Check(False, exc.code, exc.message, exc.hint, exc.line, exc.col + 1)
+    if expect is not None and compiled.result_type not in (expect, T.ANY):
+        hint = "compare it, e.g. ... >= 18" if expect == T.BOOL else ""
+        return Check(False, "E506", f"{what} must give {article(expect)}, but this formula gives "
+                                    f"{article(compiled.result_type)}", hint, 1, 1, str(compiled.result_type))
+    return Check(True, result_type=str(compiled.result_type))
+
+
+# ---- writing the formula back into the text ------------------------------------------------------
+
+
+class EditError(ValueError):
+    pass
+
+
+def _node_at(root, path: tuple):
+    node = root
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            node = None
+        if node is None:
+            raise EditError(f"nothing at {'.'.join(str(p) for p in path)}")
+    if not isinstance(node, yaml.ScalarNode):
+        raise EditError("the formula is not a single value")
+    return node
+
+
+def _set(data, path: tuple, value):
+    node = data
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+
+
+def _block(original: str, formula: str) -> str:
+    """A block scalar (| or >) with the original header and indentation."""
+    header, _, body = original.partition("\n")
+    content = [line for line in body.split("\n") if line.strip()]
+    indent = (len(content[0]) - len(content[0].lstrip(" "))) if content else 2
+    stripped = body.rstrip(" \n")
+    trailing = body[len(stripped):] if stripped else "\n"
+    lines = [(" " * indent + line) if line.strip() else "" for line in formula.strip("\n").split("\n")]
+    header = header.replace(">", "|") if "\n" in formula.strip("\n") else header
+    return header + "\n" + "\n".join(lines) + (trailing if trailing.startswith("\n") else "\n" + trailing)
+
+
+def replace_formula(text: str, path: tuple, formula: str) -> str:
+    """The definition text with the formula at `path` replaced; everything else kept as written."""
+    data, _, diags = load_yaml(text, "<definition>")
+    if data is None or any(d.is_error for d in diags):
+        raise EditError("the definition does not load")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = _node_at(root, path)
+    start, end = node.start_mark.index, node.end_mark.index
+    original = text[start:end]
+    formula = formula.replace("\r\n", "\n").replace("\r", "\n")
+    one_line = " ".join(formula.split()) if node.style not in ("|", ">") else None
+    candidates = []
+    if node.style in ("|", ">"):
+        candidates.append(_block(original, formula))
+    else:
+        if one_line and node.style is None:
+            candidates.append(one_line)
+        if one_line and node.style == "'":
+            candidates.append("'" + one_line.replace("'", "''") + "'")
+        candidates.append(json.dumps(one_line if one_line is not None else formula, ensure_ascii=False))
+    expected_value = one_line if one_line is not None else formula
+    wanted = copy.deepcopy(data)
+    for candidate in candidates:
+        new_text = text[:start] + candidate + text[end:]
+        new_data, _, new_diags = load_yaml(new_text, "<definition>")
+        if new_data is None or any(d.is_error for d in new_diags):
+            continue
+        node_value = new_data
+        try:
+            for step in path:
+                node_value = node_value[step]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if not isinstance(node_value, str) or node_value.strip() != expected_value.strip():
+            continue
+        _set(wanted, path, node_value)
+        if new_data == wanted:
+            return new_text
+    raise EditError("the formula could not be written into the definition without changing anything else")
+
+
+def apply(scheme: Scheme, key: str, formula: str, *, run_tests: bool = True) -> tuple[str, CompileResult]:
+    """The new definition text and its compilation (with the scheme's own test cases)."""
+    t = target(scheme, key)
+    if t is None:
+        raise EditError(f"there is no formula '{key}' in this scheme")
+    new_text = replace_formula(scheme.text, t.path, formula)
+    return new_text, compile_text(new_text, scheme.file, run_tests=run_tests)

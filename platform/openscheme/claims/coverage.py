@@ -1,0 +1,146 @@
+"""Verification at the facility: is this person covered today, for what, with what left?
+
+One call loads the person's policies and everything they and their household already
+used this policy year (the same loader as batch adjudication), then reads, for every
+insurance benefit: cover today (or why not: no policy, premium not paid, suspended,
+ended), the waiting periods still to run, each service's remaining count and whether
+the person's age and sex allow it, category limits and the money ceilings left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ..definitions.model import Benefit, Scheme
+from ..formulas.functions import years_between
+from ..policies import terms
+from ..storage.models import Individual
+from .adjudication import Adjudicator
+from .loading import load_book
+
+
+@dataclass
+class ServiceCover:
+    code: str
+    label: str
+    is_item: bool
+    allowed: bool
+    why_not: str = ""
+    waiting_days_left: int = 0
+    left: list[str] = field(default_factory=list)  # "3 of 4 left this year"
+
+
+@dataclass
+class BenefitCover:
+    code: str
+    label: str
+    covered: bool
+    status: str  # covered | in_grace | no_policy | pending | suspended | ended | not_started
+    message: str
+    policy_id: int | None = None
+    start: date | None = None
+    expiry: date | None = None
+    covered_until: date | None = None
+    waiting_days_left: int = 0
+    services: list[ServiceCover] = field(default_factory=list)
+    categories: list[tuple[str, int, int]] = field(default_factory=list)  # (category, left, limit)
+    ceilings: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (label, left, limit)
+
+    def as_json(self) -> dict:
+        return {"benefit": self.code, "label": self.label, "covered": self.covered, "status": self.status,
+                "message": self.message, "policy_id": self.policy_id,
+                "start": self.start.isoformat() if self.start else None,
+                "expiry": self.expiry.isoformat() if self.expiry else None,
+                "covered_until": self.covered_until.isoformat() if self.covered_until else None,
+                "waiting_days_left": self.waiting_days_left,
+                "services": [{"code": s.code, "label": s.label, "item": s.is_item, "allowed": s.allowed,
+                              "why_not": s.why_not, "waiting_days_left": s.waiting_days_left, "left": s.left}
+                             for s in self.services],
+                "categories": [{"category": c, "left": left, "limit": limit} for c, left, limit in self.categories],
+                "ceilings": [{"ceiling": label, "left": str(left), "limit": str(limit)} for label, left, limit in self.ceilings]}
+
+
+def _fmt(x: Decimal) -> str:
+    x = Decimal(x)
+    return str(int(x)) if x == x.to_integral_value() else str(x.normalize())
+
+
+def benefit_cover(session, scheme: Scheme, benefit: Benefit, person: Individual, on: date, lang: str = "en") -> BenefitCover:
+    adj = Adjudicator(scheme, benefit)
+    book = load_book(session, scheme, benefit, adj, person_ids=[person.id], facility_ids=[], dates=[on])
+    p = book.persons[person.id]
+    cover, row = book.cover(p, on)
+    label = benefit.label.get(lang, scheme.default_language)
+    rows = sorted(book.policies.get(book.unit_key(p), []), key=lambda r: r.id, reverse=True)
+    grace = timedelta(days=terms.grace_days(scheme))
+    if not cover.active:
+        latest = rows[0] if rows else None
+        if latest is None:
+            return BenefitCover(benefit.code, label, False, "no_policy", "no policy")
+        if latest.status == "pending":
+            status, message = "pending", "enrolled, premium not fully paid"
+        elif latest.status == "suspended":
+            status, message = "suspended", "policy suspended"
+        elif latest.start is not None and on < latest.start:
+            status, message = "not_started", f"cover starts on {latest.start.isoformat()}"
+        elif latest.expiry is not None:
+            status, message = "ended", f"cover ended on {(latest.expiry + grace).isoformat()}"
+        else:
+            status, message = latest.status, f"policy {latest.status}"
+        return BenefitCover(benefit.code, label, False, status, message, latest.id, latest.start, latest.expiry,
+                            latest.expiry + grace if latest.expiry else None)
+    in_grace = row.expiry is not None and on > row.expiry
+    out = BenefitCover(benefit.code, label, True, "in_grace" if in_grace else "covered",
+                       f"covered (grace period until {(row.expiry + grace).isoformat()})" if in_grace else
+                       f"covered until {row.expiry.isoformat()}", row.id, row.start, row.expiry, row.expiry + grace)
+    served = (on - cover.start).days if cover.start else 0
+    out.waiting_days_left = max(0, benefit.waiting_period_days - served)
+    age = years_between(p.birth_date, on) if p.birth_date else None
+    year, pid, hid = cover.year_start, p.id, p.household_id
+    u = book.usage
+    for s in benefit.services + benefit.items:
+        sc = ServiceCover(s.code, s.label.get(lang, scheme.default_language), s.is_item, True)
+        if s.genders and p.sex not in s.genders:
+            sc.allowed, sc.why_not = False, f"for {'/'.join(s.genders)} only"
+        elif (s.min_age is not None and (age is None or age < s.min_age)) or (
+                s.max_age is not None and (age is None or age > s.max_age)):
+            sc.allowed = False
+            sc.why_not = "age " + (f"{s.min_age}" if s.min_age is not None else "0") + "–" + (
+                f"{s.max_age}" if s.max_age is not None else "") + " only"
+        waiting = s.waiting_period_days if s.waiting_period_days is not None else benefit.waiting_period_days
+        sc.waiting_days_left = max(0, waiting - served) if waiting else 0
+        lim = s.limits
+        for label_, used, limit in (("this month", u.month[(pid, s.code, (on.year, on.month))], lim.per_month),
+                                    ("this year", u.count[(pid, s.code, year)], lim.per_year),
+                                    ("this policy", u.count[(pid, s.code, year)], lim.per_policy)):
+            if limit is not None:
+                sc.left.append(f"{_fmt(max(Decimal(0), limit - used))} of {limit} left {label_}")
+                if used >= limit:
+                    sc.allowed, sc.why_not = False, sc.why_not or f"limit of {limit} {label_} reached"
+        if lim.min_days_between:
+            recent = [d for d in u.dates[(pid, s.code)] if 0 <= (on - d).days < lim.min_days_between]
+            if recent:
+                nxt = max(recent) + timedelta(days=lim.min_days_between)
+                sc.left.append(f"next from {nxt.isoformat()}")
+        if lim.per_visit is not None:
+            sc.left.append(f"at most {lim.per_visit} per visit")
+        out.services.append(sc)
+    for category, limit in benefit.category_limits.items():
+        used = int(u.category[(pid, category, year)])
+        out.categories.append((category, max(0, limit - used), limit))
+    c = benefit.ceilings
+    if c.per_person is not None:
+        out.ceilings.append(("per person per year", max(Decimal(0), c.per_person - u.paid_person[(pid, year)]), c.per_person))
+    if c.per_household is not None and hid is not None:
+        out.ceilings.append(("per household per year", max(Decimal(0), c.per_household - u.paid_household[(hid, year)]),
+                             c.per_household))
+    if c.per_admission is not None:
+        out.ceilings.append(("per admission", c.per_admission, c.per_admission))
+    return out
+
+
+def coverage(session, scheme: Scheme, person: Individual, on: date | None = None, lang: str = "en") -> list[BenefitCover]:
+    on = on or date.today()
+    return [benefit_cover(session, scheme, b, person, on, lang) for b in scheme.benefits if b.kind == "insurance"]

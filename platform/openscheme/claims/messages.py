@@ -1,0 +1,41 @@
+"""Messages of claim submission, review and verification in the languages of the interface
+(the service layer runs outside requests too, so it does not use Flask-Babel)."""
+
+from __future__ import annotations
+
+MESSAGES = {
+    "required": {"en": "Required.", "fr": "Obligatoire."},
+    "bad_date": {"en": "Write a date as YYYY-MM-DD.", "fr": "Écrivez une date sous la forme AAAA-MM-JJ."},
+    "future": {"en": "The date cannot be in the future.", "fr": "La date ne peut pas être dans le futur."},
+    "before_start": {"en": "The end date is before the start date.", "fr": "La date de fin précède la date de début."},
+    "bad_code": {"en": "Letters, digits and - _ / . only, at most 64.",
+                 "fr": "Lettres, chiffres et - _ / . uniquement, 64 au plus."},
+    "icd10": {"en": "“%(code)s” is not an ICD-10 code.", "fr": "« %(code)s » n'est pas un code CIM-10."},
+    "facility": {"en": "Unknown facility “%(code)s”.", "fr": "Formation sanitaire inconnue « %(code)s »."},
+    "facility_scope": {"en": "You may not submit claims for this facility.",
+                       "fr": "Vous ne pouvez pas soumettre de demandes pour cette formation sanitaire."},
+    "insuree": {"en": "No insured person “%(number)s” in this scheme.",
+                "fr": "Aucun assuré « %(number)s » dans ce régime."},
+    "ambiguous": {"en": "“%(number)s” matches several people: use the insurance number on the card.",
+                  "fr": "« %(number)s » correspond à plusieurs personnes : utilisez le numéro d'assurance de la carte."},
+    "care_type": {"en": "Out-patient or in-patient.", "fr": "Ambulatoire ou hospitalisation."},
+    "no_lines": {"en": "Add at least one service or item.", "fr": "Ajoutez au moins un service ou un produit."},
+    "too_many_lines": {"en": "At most %(n)s lines.", "fr": "%(n)s lignes au plus."},
+    "service": {"en": "“%(code)s” is neither a service nor an item of the catalogue.",
+                "fr": "« %(code)s » n'est ni un service ni un produit du catalogue."},
+    "quantity": {"en": "A quantity above 0 and at most 9999.", "fr": "Une quantité supérieure à 0 et au plus 9999."},
+    "price": {"en": "A price of 0 or more, with at most 2 decimals.",
+              "fr": "Un prix de 0 ou plus, avec 2 décimales au plus."},
+    "duplicate": {"en": "This facility already submitted claim %(code)s (claim #%(id)s): it exists once.",
+                  "fr": "Cette formation a déjà soumis la demande %(code)s (n° %(id)s) : elle n'existe qu'une fois."},
+    "benefit": {"en": "Unknown benefit “%(code)s”.", "fr": "Prestation inconnue « %(code)s »."},
+    "submit_role": {"en": "Your role may not submit claims in this scheme.",
+                    "fr": "Votre rôle ne permet pas de soumettre des demandes dans ce régime."},
+    "not_object": {"en": "Send the claim as a JSON object.", "fr": "Envoyez la demande sous forme d'objet JSON."},
+}
+
+
+def msg(key: str, lang: str = "en", **params) -> str:
+    texts = MESSAGES[key]
+    text = texts.get((lang or "en")[:2], texts["en"])
+    return text % params if params else text

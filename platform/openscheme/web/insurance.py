@@ -1,0 +1,147 @@
+"""What the insurance pages (policies, verification, claims) share: the scheme, the user's facilities,
+reason texts and amounts for display."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..storage.models import Facility, Location
+from .i18n import current_language
+from .permissions import roles_for
+
+# the reason codes of automated adjudication, for translation (the detail after ":" stays as computed)
+REASON_TITLES = {
+    "R01": _l("not covered by the benefit package"),
+    "R02": _l("not on the facility's price list"),
+    "R03": _l("no active cover on the date of service"),
+    "R04": _l("not allowed for the patient's age or sex"),
+    "R05": _l("too soon after the previous one"),
+    "R06": _l("maximum number for the period reached"),
+    "R07": _l("quantity above the limit per visit"),
+    "R08": _l("waiting period not over"),
+    "R09": _l("care type not offered or not allowed"),
+    "R10": _l("ceiling reached"),
+    "R11": _l("duplicate of a service already claimed"),
+    "R12": _l("facility level not covered by the benefit"),
+    "REV": _l("changed by the reviewer"),
+}
+STATUS_LABELS = {
+    "accepted": _l("accepted"), "adjusted": _l("adjusted"), "rejected": _l("rejected"), "entered": _l("entered"),
+    "submitted": _l("submitted"), "checked": _l("checked"), "review": _l("in review"),
+    "medical_audit": _l("medical audit"), "valuated": _l("valued"), "batched": _l("in a payment batch"),
+    "paid": _l("paid"), "pending": _l("pending"), "active": _l("active"), "suspended": _l("suspended"),
+    "expired": _l("expired"), "cancelled": _l("cancelled"), "open": _l("open"),
+}
+
+
+def session():
+    from .app import db_session
+
+    return db_session()
+
+
+def catalog():
+    from .app import catalog as _catalog
+
+    return _catalog()
+
+
+def insurance_scheme(code: str):
+    """The current scheme with this code, if it has an insurance benefit (404 otherwise)."""
+    scheme = catalog().current(code)
+    if scheme is None:
+        abort(404)
+    if not any(b.kind == "insurance" for b in scheme.benefits):
+        abort(404, description=_("This scheme has no insurance benefit."))
+    return scheme
+
+
+def insurance_schemes(permission: str) -> list:
+    from .permissions import schemes_visible
+
+    out = []
+    for code in schemes_visible(current_user, catalog().codes(), permission):
+        scheme = catalog().current(code)
+        if scheme is not None and any(b.kind == "insurance" for b in scheme.benefits):
+            out.append(scheme)
+    return out
+
+
+def facility_allowed(permission: str, scheme_code: str, facility: Facility) -> bool:
+    """The user holds the permission for this scheme at this facility (its own assignment, or its place)."""
+    allowed = roles_for(permission)
+    for a in getattr(current_user, "roles", []):
+        if a.role not in allowed or a.scheme_code not in (None, scheme_code):
+            continue
+        if a.facility_id is not None and a.facility_id != facility.id:
+            continue
+        if a.location is not None:
+            path = facility.location.path if facility.location is not None else ""
+            if not path.startswith(a.location.path):
+                continue
+        return True
+    return False
+
+
+def facilities_for(permission: str, scheme_code: str) -> list[Facility]:
+    """Active facilities where the user holds the permission (a clerk: their own)."""
+    rows = session().scalars(select(Facility).outerjoin(Location, Location.id == Facility.location_id)
+                             .where(Facility.active.is_(True)).order_by(Facility.name)).all()
+    return [f for f in rows if facility_allowed(permission, scheme_code, f)]
+
+
+def allowed_facility_ids(permission: str, scheme_code: str) -> set[int] | None:
+    """None when the user is not limited to some facilities or places (every facility)."""
+    allowed = roles_for(permission)
+    for a in getattr(current_user, "roles", []):
+        if a.role in allowed and a.scheme_code in (None, scheme_code) and a.facility_id is None and a.location is None:
+            return None
+    return {f.id for f in facilities_for(permission, scheme_code)}
+
+
+def reason_text(code: str, text: str) -> str:
+    """A reason in the interface language: the translated title, then the computed detail."""
+    title = REASON_TITLES.get(code)
+    if title is None:
+        return text
+    detail = text.split(": ", 1)[1] if ": " in text else ""
+    if code == "REV":
+        detail = text.split(": ", 1)[1] if ": " in text else text
+    return f"{title}: {detail}" if detail else str(title)
+
+
+def amount(value) -> str:
+    if value is None:
+        return ""
+    value = Decimal(value)
+    text = f"{value:,.2f}"
+    return text[:-3] if text.endswith(".00") else text
+
+
+def label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status.replace("_", " ")))
+
+
+def text_of(value) -> str:
+    """Scheme text (a Text object) in the interface language."""
+    get = getattr(value, "get", None)
+    return get(current_language()) if get else str(value or "")
+
+
+def render(template: str, http_status: int = 200, **context):
+    context.setdefault("lang", current_language())
+    return render_template(template, amount=amount, status_label=label, reason_text=reason_text, text_of=text_of,
+                           **context), http_status
+
+
+def int_arg(name: str, default: int, low: int = 1, high: int = 1_000_000) -> int:
+    try:
+        return max(low, min(int(request.args.get(name, default)), high))
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,87 @@
+"""Following a long run: /jobs/<id> (JSON, polled by static/progress.js) and its page.
+
+A feature module starts a job with `start_job` and registers how its kind is
+titled and summed up (`register_kind`); the work returns a result dict whose
+"link" ({"endpoint", "values"}) is where the officer goes when it is done.
+Only the person who started a job (or an administrator) can follow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from .. import jobs
+from .permissions import can, requires
+
+bp = Blueprint("jobs", __name__)
+KINDS: dict[str, tuple[object, Callable[[dict], str] | None]] = {}
+
+
+def register_kind(kind: str, title, summary: Callable[[dict], str] | None = None) -> None:
+    KINDS[kind] = (title, summary)
+
+
+def start_job(kind: str, work, *, scheme_code: str | None = None, total: int | None = None,
+              persist_progress: bool = True) -> int:
+    """Create the job row (committed), start the work, return the job id."""
+    from .app import db_session, state
+
+    session = db_session()
+    job_id = jobs.create(session, kind, user_id=current_user.id, scheme_code=scheme_code, total=total)
+    session.commit()
+    jobs.start(state().db.session_factory, job_id, work, persist_progress=persist_progress,
+               background=current_app.config.get("JOBS_IN_BACKGROUND", True))
+    return job_id
+
+
+def _job_or_404(job_id: int) -> dict:
+    from .app import db_session
+
+    job = jobs.state(db_session(), job_id)
+    if job is None or (job["created_by"] != current_user.id and not can(current_user, "users.manage")):
+        abort(404)
+    return job
+
+
+def result_url(job: dict) -> str | None:
+    link = (job.get("result") or {}).get("link")
+    if job["status"] != "done" or not link:
+        return None
+    try:
+        return url_for(link["endpoint"], **link.get("values", {}))
+    except BuildError:
+        return None
+
+
+def public(job: dict) -> dict:
+    title, summary = KINDS.get(job["kind"], (job["kind"], None))
+    out = {k: job[k] for k in ("id", "kind", "status", "done", "total", "message")}
+    out["title"] = str(title)
+    out["result_url"] = result_url(job)
+    out["summary"] = summary(job["result"] or {}) if summary and job["status"] == "done" else ""
+    out["percent"] = round(100 * job["done"] / job["total"]) if job["total"] else None
+    return out
+
+
+@bp.get("/jobs/<int:job_id>")
+@requires("schemes.view")
+def job_json(job_id: int):
+    response = jsonify(public(_job_or_404(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/jobs/<int:job_id>/page")
+@requires("schemes.view")
+def job_page(job_id: int):
+    return render_template("jobs/job.html", job=public(_job_or_404(job_id)))
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    register_kind("import", _l("Import"))

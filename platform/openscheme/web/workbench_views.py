@@ -1,0 +1,250 @@
+"""The formula workbench: an analyst edits an eligibility or amount formula, sees it checked as
+they type, previews its impact on the live registry, and proposes it; an implementer approves.
+
+The check endpoint answers JSON (`static/workbench.js` calls it; the page works without
+JavaScript too: the preview re-checks on the server). The preview runs the impact report
+synchronously on at most WORKBENCH_ROW_LIMIT units (the report says when it read fewer than
+all). Approval stores the new version through the scheme catalog (`analysis.proposals`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..analysis import proposals as service
+from ..analysis import workbench
+from ..analysis.diff import diff_schemes, grouped
+from ..analysis.impact import impact
+from ..formulas import show
+from ..storage.analysis_models import FormulaProposal
+from ..storage.models import SchemeVersion, User
+from .i18n import current_language
+from .permissions import can, requires
+
+bp = Blueprint("workbench", __name__)
+DEFAULT_ROW_LIMIT = 50_000
+
+
+def money(value) -> str:
+    return show(Decimal(value or 0))
+
+
+def init_app(app) -> None:
+    from .app import add_scheme_link
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals.setdefault("an_money", money)
+    add_scheme_link(app, "workbench.index", _l("Formula workbench"), "workbench.propose")
+    add_scheme_link(app, "workbench.proposals", _l("Formula proposals"), "workbench.approve")
+
+
+def _catalog():
+    from .app import catalog
+
+    return catalog()
+
+
+def _session():
+    from .app import db_session
+
+    return db_session()
+
+
+def current_scheme(code: str):
+    scheme = _catalog().current(code)
+    if scheme is None:
+        abort(404)
+    return scheme
+
+
+def row_limit() -> int:
+    return int(current_app.config.get("WORKBENCH_ROW_LIMIT", DEFAULT_ROW_LIMIT))
+
+
+def _as_of(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value) if value else date.today()
+    except ValueError:
+        return date.today()
+
+
+@bp.get("/s/<scheme>/workbench")
+@requires("workbench.propose")
+def index(scheme):
+    s = current_scheme(scheme)
+    targets = workbench.targets(s)
+    key = request.args.get("target") or (targets[0].key if targets else None)
+    selected = workbench.target(s, key) if key else None
+    if key and selected is None:
+        abort(404)
+    open_proposals = [p for p in service.pending(_session(), s.code) if p.status == "proposed"]
+    return render_template("analysis/workbench.html", scheme=s, targets=targets, selected=selected,
+                           formula=selected.text if selected else "", check=None, compile_errors=[],
+                           as_of=date.today().isoformat(), proposals=open_proposals, lang=current_language())
+
+
+@bp.post("/s/<scheme>/workbench/check")
+@requires("workbench.propose")
+def check(scheme):
+    s = current_scheme(scheme)
+    payload = request.get_json(silent=True) or {}
+    key, formula = str(payload.get("target") or ""), str(payload.get("formula") or "")
+    if len(formula) > 5000:
+        return jsonify({"ok": False, "code": "E207", "message": _("The formula is too long."), "hint": "",
+                        "line": 1, "col": 1, "result_type": ""})
+    return jsonify(workbench.check(s, key, formula).as_dict())
+
+
+def _preview(s, key: str, formula: str, as_of: date):
+    """(check, compile errors, new scheme, report) for a formula typed in the workbench."""
+    checked = workbench.check(s, key, formula)
+    if not checked.ok:
+        return checked, [], None, None
+    try:
+        _text, result = workbench.apply(s, key, formula)
+    except workbench.EditError as exc:
+        return checked, [str(exc)], None, None
+    if not result.ok:
+        return checked, [str(d) for d in result.errors], None, None
+    report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit(), lang=current_language(),
+                    old_label=_("current version"), new_label=_("with this formula"))
+    _session().rollback()  # the preview reads only
+    return checked, [], result.scheme, report
+
+
+@bp.post("/s/<scheme>/workbench/preview")
+@requires("workbench.propose")
+def preview(scheme):
+    s = current_scheme(scheme)
+    key, formula = request.form.get("target", ""), request.form.get("formula", "")
+    selected = workbench.target(s, key)
+    if selected is None:
+        abort(404)
+    as_of = _as_of(request.form.get("as_of"))
+    checked, errors, _new, report = _preview(s, key, formula, as_of)
+    status = 200 if report is not None else 422
+    return render_template("analysis/workbench.html", scheme=s, targets=workbench.targets(s), selected=selected,
+                           formula=formula, check=checked, compile_errors=errors, report=report,
+                           as_of=as_of.isoformat(), proposals=[], lang=current_language()), status
+
+
+@bp.post("/s/<scheme>/workbench/propose")
+@requires("workbench.propose")
+def propose(scheme):
+    s = current_scheme(scheme)
+    key, formula = request.form.get("target", ""), request.form.get("formula", "")
+    if workbench.target(s, key) is None:
+        abort(404)
+    as_of = _as_of(request.form.get("as_of"))
+    checked, errors, _new, report = _preview(s, key, formula, as_of)
+    session = _session()
+    if report is None:
+        flash(_("The formula has errors; fix them and preview again."))
+        return redirect(url_for(".index", scheme=s.code, target=key)), 303
+    try:
+        proposal = service.create(session, s, _catalog().version_id(s.code), key, formula,
+                                  user=current_user._get_current_object(), note=request.form.get("note", "")[:2000],
+                                  impact=report.as_dict())
+        session.commit()
+    except service.ProposalError as exc:
+        session.rollback()
+        flash(str(exc))
+        return redirect(url_for(".index", scheme=s.code, target=key)), 303
+    flash(_("Proposal %(id)s saved: an implementer must approve it before it applies.", id=proposal.id))
+    return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal.id)), 303
+
+
+@bp.get("/s/<scheme>/proposals")
+@requires("schemes.versions")
+def proposals(scheme):
+    s = current_scheme(scheme)
+    session = _session()
+    rows = service.pending(session, s.code)
+    names = _usernames(session, [p.created_by for p in rows] + [p.decided_by for p in rows])
+    return render_template("analysis/proposals.html", scheme=s, proposals=rows, names=names, lang=current_language())
+
+
+def _usernames(session, ids) -> dict:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def _load(scheme: str, proposal_id: int) -> FormulaProposal:
+    p = _session().get(FormulaProposal, proposal_id)
+    if p is None or p.scheme_code != scheme:
+        abort(404)
+    return p
+
+
+@bp.get("/s/<scheme>/proposals/<int:proposal_id>")
+@requires("schemes.versions")
+def proposal(scheme, proposal_id):
+    s = current_scheme(scheme)
+    session = _session()
+    p = _load(s.code, proposal_id)
+    base = _catalog().by_version(p.base_version_id)
+    from ..definitions import compile_text
+
+    new = compile_text(p.yaml_text, base.file if base else "proposal", run_tests=False).scheme
+    changes = grouped(diff_schemes(base, new)) if base is not None and new is not None else []
+    names = _usernames(session, [p.created_by, p.decided_by])
+    stale = p.status == "proposed" and _catalog().version_id(s.code) != p.base_version_id
+    may_decide = (p.status == "proposed" and can(current_user, "workbench.approve", s.code)
+                  and p.created_by != current_user.id)
+    return render_template("analysis/proposal.html", scheme=s, p=p, changes=changes, names=names, stale=stale,
+                           may_decide=may_decide, lang=current_language())
+
+
+@bp.post("/s/<scheme>/proposals/<int:proposal_id>/approve")
+@requires("workbench.approve")
+def approve(scheme, proposal_id):
+    s = current_scheme(scheme)
+    session = _session()
+    p = _load(s.code, proposal_id)
+    try:
+        version_id = service.approve(session, _catalog(), p, current_user._get_current_object(),
+                                     definitions_dir=Path(current_app.config["DEFINITIONS_DIR"]), note=request.form.get("note", "")[:2000])
+        session.commit()
+    except service.ProposalError as exc:
+        session.rollback()
+        flash(str(exc))
+        return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal_id)), 303
+    row = session.get(SchemeVersion, version_id)
+    flash(_("Approved: %(scheme)s now runs version %(hash)s; the next dry run and payment cycle use it.",
+            scheme=s.code, hash=row.content_hash[:8] if row else version_id))
+    return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal_id)), 303
+
+
+@bp.post("/s/<scheme>/proposals/<int:proposal_id>/reject")
+@requires("workbench.approve")
+def reject(scheme, proposal_id):
+    s = current_scheme(scheme)
+    session = _session()
+    p = _load(s.code, proposal_id)
+    try:
+        service.reject(session, p, current_user._get_current_object(), request.form.get("note", "")[:2000])
+        session.commit()
+    except service.ProposalError as exc:
+        session.rollback()
+        flash(str(exc))
+    return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal_id)), 303
