@@ -69,7 +69,7 @@ def test_each_role_gets_exactly_what_its_permissions_allow(app, users, role):
         url = fill(rule)
         method = "GET" if "GET" in rule.methods else next(m for m in ("POST", "PUT", "DELETE", "PATCH")
                                                           if m in rule.methods)
-        headers = {"Authorization": f"Bearer {token}"} if url.startswith("/api/") else {}
+        headers = {"Authorization": f"Bearer {token}"} if url.startswith(("/api/", "/fhir/")) else {}
         response = client.open(url, method=method, data={}, headers=headers)
         allowed = role in roles_for(permission)
         status = response.status_code
@@ -103,7 +103,7 @@ def test_anonymous_users_are_sent_to_login(app):
         if "GET" not in rule.methods:
             continue
         response = client.get(fill(rule))
-        if rule.rule.startswith("/api/"):
+        if rule.rule.startswith(("/api/", "/fhir/")):
             assert response.status_code == 401, rule.rule
         else:
             assert response.status_code == 302 and "/login" in response.headers["Location"], rule.rule

@@ -100,7 +100,7 @@ def requires(permission: str):
             if not current_user.is_authenticated:
                 from flask import redirect, request, url_for
 
-                if request.path.startswith("/api/"):
+                if request.path.startswith(("/api/", "/fhir/")):  # token APIs: 401, no redirect
                     abort(401)
                 return redirect(url_for("auth.login", next=request.full_path))
             scheme = kwargs.get("scheme") or kwargs.get("code")
