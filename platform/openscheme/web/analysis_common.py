@@ -20,13 +20,7 @@ def session():
     return db_session()
 
 
-def current_scheme(code: str):
-    from .app import catalog
-
-    scheme = catalog().current(code)
-    if scheme is None:
-        abort(404)
-    return scheme
+from .app import current_scheme  # noqa: E402,F401 - re-exported for the analysis screens
 
 
 def parse_date(value: str | None) -> date | None:

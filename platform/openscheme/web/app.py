@@ -49,6 +49,16 @@ def catalog() -> SchemeCatalog:
     return state().catalog
 
 
+def current_scheme(code: str):
+    """The current compiled scheme with this code, or a 404 page."""
+    from flask import abort
+
+    scheme = catalog().current(code)
+    if scheme is None:
+        abort(404)
+    return scheme
+
+
 def form_template_dirs(app: Flask) -> list[str]:
     dirs = []
     custom = app.config.get("FORM_TEMPLATES_DIR")

@@ -56,23 +56,10 @@ def init_app(app) -> None:
     add_scheme_link(app, "workbench.proposals", _l("Formula proposals"), "workbench.approve")
 
 
-def _catalog():
-    from .app import catalog
-
-    return catalog()
-
-
-def _session():
-    from .app import db_session
-
-    return db_session()
-
-
-def current_scheme(code: str):
-    scheme = _catalog().current(code)
-    if scheme is None:
-        abort(404)
-    return scheme
+# shared with every screen: the compiled schemes, the request's session, a scheme or 404
+from .app import catalog as _catalog  # noqa: E402
+from .app import current_scheme  # noqa: E402,F401
+from .app import db_session as _session  # noqa: E402
 
 
 def row_limit() -> int:
