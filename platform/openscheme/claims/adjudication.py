@@ -50,6 +50,12 @@ def money(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def quantity_text(x: Decimal) -> str:
+    """A quantity in a reason, the same whether it was counted in this batch or loaded from the
+    database (numeric(12,2): 4.00): 4, 2.5."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 @dataclass(frozen=True)
 class Cover:
     """The insuree's policy as of the claim date."""
@@ -274,10 +280,10 @@ class Adjudicator:
                 continue
             left = Decimal(limit) - used
             if left <= 0:
-                d.reject("R06", f"{s.code} at most {limit} {label}, {used} already used")
+                d.reject("R06", f"{s.code} at most {limit} {label}, {quantity_text(used)} already used")
                 return
             if d.quantity > left:
-                d.adjust("R06", f"{s.code} at most {limit} {label}; {left} left")
+                d.adjust("R06", f"{s.code} at most {limit} {label}; {quantity_text(left)} left")
                 d.quantity = left
         cat_limit = self.benefit.category_limits.get(s.category)
         if cat_limit is not None and not s.is_item:

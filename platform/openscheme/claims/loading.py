@@ -28,6 +28,7 @@ from ..storage.workflow_models import ClaimLineRecord, ClaimRecord, Policy
 from .adjudication import Adjudicator, Cover, Facility, Person, Usage
 
 CHUNK = 5000
+BIG_CHUNK = 100_000  # PostgreSQL: ids go as one array parameter
 COVERING = ("active", "expired")  # expired: a visit inside the term is still covered
 HISTORY_EXCLUDED = ("entered", "submitted", "rejected")
 
@@ -96,6 +97,9 @@ class Book:
     policies: dict[tuple[str, int], list[PolicyRow]] = field(default_factory=dict)
     facilities: dict[int, Facility] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
+    # covers already worked out: (unit, date) -> (Cover, policy); a household's lines share them
+    covers: dict = field(default_factory=dict, repr=False)
+    years: dict = field(default_factory=dict, repr=False)  # (policy start, date) -> policy year start
 
     def unit_key(self, person: Person) -> tuple[str, int]:
         if self.scheme.is_household:
@@ -105,12 +109,19 @@ class Book:
     def cover(self, person: Person | None, when: date) -> tuple[Cover, PolicyRow | None]:
         if person is None:
             return Cover(active=False), None
-        rows = self.policies.get(self.unit_key(person), [])
-        return cover_from(self.scheme, rows, when)
+        key = (self.unit_key(person), when)
+        found = self.covers.get(key)
+        if found is None:
+            found = self.covers[key] = cover_from(self.scheme, self.policies.get(key[0], []), when, self.years)
+        return found
 
 
-def cover_from(scheme: Scheme, rows: list[PolicyRow], when: date) -> tuple[Cover, PolicyRow | None]:
-    """The policy covering `when` (its start to its end plus the grace period) as a Cover."""
+def cover_from(scheme: Scheme, rows: list[PolicyRow], when: date,
+               years: dict | None = None) -> tuple[Cover, PolicyRow | None]:
+    """The policy covering `when` (its start to its end plus the grace period) as a Cover;
+    `years` caches the policy year of (policy start, date)."""
+    if not rows:
+        return Cover(active=False), None
     grace = timedelta(days=terms.grace_days(scheme))
     by_id = {r.id: r for r in rows}
     for r in sorted(rows, key=lambda r: r.start or date.min, reverse=True):
@@ -123,7 +134,12 @@ def cover_from(scheme: Scheme, rows: list[PolicyRow], when: date) -> tuple[Cover
                     and prev.expiry + grace >= since - timedelta(days=1):
                 since = prev.start  # renewed without a gap: waiting periods were served
                 prev = by_id.get(prev.renewal_of) if prev.renewal_of else None
-            return Cover(True, since, terms.year_start(scheme, r.start, when)), r
+            if years is None:
+                return Cover(True, since, terms.year_start(scheme, r.start, when)), r
+            year = years.get((r.start, when), years)
+            if year is years:
+                year = years[(r.start, when)] = terms.year_start(scheme, r.start, when)
+            return Cover(True, since, year), r
     return Cover(active=False), None
 
 
@@ -135,7 +151,7 @@ def load_persons(session, scheme: Scheme, ids) -> dict[int, Person]:
             field_column("individuals", sex, dialect) if sex else Individual.id]
     out = {}
     for chunk in chunks(ids):
-        for pid, hid, dob, sx in core(session).execute(select(*cols).where(among(Individual.id, chunk, dialect))):
+        for pid, hid, dob, sx in core(session).execute(select(*cols).where(among(Individual.id, chunk, dialect))).all():
             out[pid] = Person(pid, as_date(dob) if birth else None, sx if sex else None, hid)
     return out
 
@@ -149,7 +165,7 @@ def load_policies(session, scheme: Scheme, benefit: Benefit, unit_keys) -> dict[
         rows = core(session).execute(select(Policy.id, Policy.unit_id, Policy.status, Policy.start_date, Policy.expiry_date,
                                       Policy.renewal_of_id)
                                .where(Policy.scheme_code == scheme.code, Policy.benefit_code.in_((benefit.code, "*")),
-                                      Policy.unit_type == unit_type, among(Policy.unit_id, chunk, dialect)))
+                                      Policy.unit_type == unit_type, among(Policy.unit_id, chunk, dialect))).all()
         for pid, unit_id, status, start, expiry, renewal_of in rows:
             out[(unit_type, unit_id)].append(PolicyRow(pid, status, start, expiry, renewal_of))
     return out
@@ -176,31 +192,36 @@ def load_history(session, book: Book, adjudicator: Adjudicator, since: date, exc
     """Earlier accepted lines of the same people (whole households) into the usage book."""
     scheme, benefit = book.scheme, book.benefit
     usage = book.usage
-    cols = (ClaimRecord.id, ClaimRecord.individual_id, Individual.household_id, ClaimRecord.date_from,
+    dialect = session.get_bind().dialect.name
+    size = BIG_CHUNK if dialect == "postgresql" else CHUNK
+    # the people whose lines count: the batch's persons, or every member of their households. Their
+    # ids filter the claims table itself (its index on individual_id), so the plan does not depend on
+    # statistics that the batches themselves make stale (claims counted as still submitted).
+    if scheme.is_household:
+        households = sorted({p.household_id for p in book.persons.values() if p.household_id})
+        household_of = {}
+        for chunk in chunks(households, size):
+            household_of.update(core(session).execute(select(Individual.id, Individual.household_id)
+                                                      .where(among(Individual.household_id, chunk, dialect))).all())
+    else:
+        household_of = {pid: p.household_id for pid, p in book.persons.items()}
+    cols = (ClaimRecord.id, ClaimRecord.individual_id, ClaimRecord.date_from,
             ClaimLineRecord.code, ClaimLineRecord.quantity_approved, ClaimLineRecord.valuated,
             ClaimLineRecord.co_payment, ClaimLineRecord.payable, ClaimLineRecord.reasons)
     base = (select(*cols).join(ClaimLineRecord, ClaimLineRecord.claim_id == ClaimRecord.id)
-            .join(Individual, Individual.id == ClaimRecord.individual_id)
             .where(ClaimRecord.scheme_code == scheme.code, ClaimRecord.benefit_code == benefit.code,
                    ClaimRecord.status.notin_(HISTORY_EXCLUDED), ClaimLineRecord.status != "rejected",
                    ClaimRecord.date_from >= since))
-    if scheme.is_household:
-        keys, column = sorted({p.household_id for p in book.persons.values() if p.household_id}), Individual.household_id
-    else:
-        keys, column = sorted(book.persons), ClaimRecord.individual_id
-    missing = set()
     rows = []
-    dialect = session.get_bind().dialect.name
-    for chunk in chunks(keys):
-        rows += core(session).execute(base.where(among(column, chunk, dialect))).all()
-    for r in rows:
-        if r.individual_id not in book.persons:
-            missing.add(r.individual_id)
+    for chunk in chunks(sorted(household_of), size):
+        rows += core(session).execute(base.where(among(ClaimRecord.individual_id, chunk, dialect))).all()
+    missing = {r.individual_id for r in rows} - book.persons.keys()
     if missing:  # other members of the households: only their household is needed
         book.persons.update(load_persons(session, scheme, missing))
-    for cid, pid, hid, when, code, qty, valuated, co_pay, payable, reasons in rows:
+    for cid, pid, when, code, qty, valuated, co_pay, payable, reasons in rows:
         if cid in exclude:
             continue
+        hid = household_of.get(pid)
         service = adjudicator.catalogue.get(code)
         if service is None:
             continue

@@ -48,6 +48,7 @@ from .people import find_people
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.\-]{0,63}$")
 ICD_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 MAX_LINES = 50
+PENDING_CHUNK = 20_000
 CARE_TYPES = ("out_patient", "in_patient")
 
 
@@ -386,9 +387,12 @@ class ClaimService:
 
     # ---- automated adjudication ----------------------------------------------------------------
 
-    def adjudicate_pending(self, scheme_code: str, benefit_code: str | None = None, chunk: int = CHUNK,
+    def adjudicate_pending(self, scheme_code: str, benefit_code: str | None = None, chunk: int | None = None,
                            progress=None) -> AdjudicationReport:
-        """Every submitted claim of the scheme, in chunks, oldest first."""
+        """Every submitted claim of the scheme, in chunks, oldest first (PostgreSQL: bigger chunks, as each
+        chunk's updates scan the claims and their lines once, whatever the chunk's size)."""
+        if chunk is None:
+            chunk = PENDING_CHUNK if self.session.get_bind().dialect.name == "postgresql" else CHUNK
         scheme = self.scheme(scheme_code)
         benefit = insurance_benefit(scheme, benefit_code)
         ids = list(self.session.scalars(select(ClaimRecord.id).where(
@@ -431,7 +435,7 @@ class ClaimService:
         for row in conn.execute(select(ClaimLineRecord.id, ClaimLineRecord.claim_id, ClaimLineRecord.code,
                                        ClaimLineRecord.quantity, ClaimLineRecord.price_asked)
                                 .where(among(ClaimLineRecord.claim_id, [c.id for c in claims], dialect))
-                             .order_by(ClaimLineRecord.claim_id, ClaimLineRecord.position)):
+                             .order_by(ClaimLineRecord.claim_id, ClaimLineRecord.position)).all():
             lines.setdefault(row.claim_id, []).append(row)
         book = load_book(s, scheme, benefit, adj, person_ids=[c.individual_id for c in claims],
                          facility_ids=[c.facility_id for c in claims], dates=[c.date_from for c in claims],
