@@ -306,6 +306,108 @@ def test_household_scheme_with_locations_and_scope(app, session):
     assert saved.uid in dup.issues[0].message or "P" in dup.issues[0].message
 
 
+TZ_COLUMNS = ["household_ref", "region", "district", "ward", "village", "membership_number", "payment_method",
+              "first_name", "last_name", "sex", "dob", "nida_number", "roles"]
+
+
+def tz_places(session) -> None:
+    from openscheme.storage.models import Location
+
+    made = {}
+    for code, level, parent in [("DODOMA", "region", None), ("KONGWA_DC", "district", "DODOMA"),
+                                ("MLALI", "ward", "KONGWA_DC"), ("MLALI_A", "village", "MLALI")]:
+        loc = Location(code=code, name=code, level=level, parent_id=made[parent].id if parent else None,
+                       path=(made[parent].path if parent else "/") + code + "/")
+        session.add(loc)
+        session.flush()
+        made[code] = loc
+    session.commit()
+
+
+def tz_household(ref: str, membership: str, nida: str = "", village: str = "MLALI_A") -> list[dict]:
+    return [{"household_ref": ref, "region": "DODOMA", "district": "KONGWA_DC", "ward": "MLALI", "village": village,
+             "membership_number": membership, "first_name": "Juma", "last_name": "Mussa", "sex": "M",
+             "dob": "1980-03-12", "nida_number": nida, "roles": "head"},
+            {"household_ref": ref, "first_name": "Rehema", "last_name": "Juma", "sex": "F", "dob": "1985-07-01"}]
+
+
+def test_already_imported_comes_before_the_other_checks(app, session):
+    """A batch is first saved without looking rows up (the unique indexes would refuse a repeat); a group
+    that fails a later check (here an unknown village) is still reported as already imported, as the
+    look-ups would have found."""
+    tz_places(session)
+    first = run(app, session, "tz-chf", csv_bytes(tz_household("1", "CHF-00000001"), TZ_COLUMNS))
+    assert first.created == 1
+    again = run(app, session, "tz-chf", csv_bytes(tz_household("1", "CHF-00000001", village="ATLANTIS")
+                                                  + tz_household("2", "CHF-00000002"), TZ_COLUMNS), lang="en")
+    assert (again.created, again.skipped, again.failed) == (1, 1, 0), again.issues
+    assert again.issues[0].status == "skipped" and again.issues[0].message.startswith("Already imported (H")
+
+
+def test_a_value_already_registered_is_named_before_a_repeat_in_the_file(app, session):
+    """Two new households repeat a NIDA number registered before: both are refused, and both messages
+    name the registered person - not "row 2" for the second one, which the file alone would say."""
+    from openscheme.registry.service import Registry
+    from openscheme.storage.models import Household, Individual
+
+    tz_places(session)
+    registered = Registry(session, app.extensions["openscheme"].catalog).register("tz-chf", {
+        "region": "DODOMA", "district": "KONGWA_DC", "ward": "MLALI", "village": "MLALI_A",
+        "membership_number": "CHF-00000009", "payment_method": "cash",
+        "members": [{"first_name": "Asha", "last_name": "Said", "sex": "F", "dob": "1990-06-15",
+                     "nida_number": "19900615411230000125", "roles": ["head"]}]})
+    assert registered.ok, registered.errors
+    session.commit()
+    holder = registered.record.members[0].uid
+    rows = (tz_household("1", "CHF-00000001", "19900615411230000125")
+            + tz_household("2", "CHF-00000002", "19900615411230000125") + tz_household("3", "CHF-00000003"))
+    report = run(app, session, "tz-chf", csv_bytes(rows, TZ_COLUMNS), lang="en")
+    assert (report.created, report.failed) == (1, 2), report.issues
+    assert [(i.row, i.column, i.code) for i in report.issues] == [(2, "nida_number", "E811"), (4, "nida_number", "E811")]
+    assert all(holder in i.message for i in report.issues), report.issues
+    assert count(session, Household, "tz-chf") == 2 and count(session, Individual, "tz-chf") == 3
+    # without the registered person, the second is the repeat of the first, which is saved
+    session.query(Individual).filter_by(uid=holder).update({"data": {"first_name": "Asha"}})
+    session.commit()
+    rows = (tz_household("4", "CHF-00000004", "19900615411230000125")
+            + tz_household("5", "CHF-00000005", "19900615411230000125"))
+    report = run(app, session, "tz-chf", csv_bytes(rows, TZ_COLUMNS), lang="en")
+    assert (report.created, report.failed) == (1, 1)
+    assert report.issues[0].row == 4 and "row 2" in report.issues[0].message
+
+
+def test_the_import_is_pipelined_but_reports_in_file_order(app, session):
+    """Batches are validated while the previous one is written: the report stays in file order."""
+    rows = []
+    for h in range(30):
+        rows += household(f"H{h}", f"{100000000 + h}", head_dob="1980-02-30" if h % 7 == 3 else "1980-05-05")
+    rows += household("H0-again", "100000000")  # the first household again (its unique field), in the last batch
+    report = run(app, session, "cm-educash", csv_bytes(rows, EDUCASH_COLUMNS), batch_rows=12)
+    assert (report.created, report.failed, report.skipped) == (26, 4, 1)
+    assert [i.row for i in report.issues] == sorted(i.row for i in report.issues)
+    assert report.issues[-1].status == "skipped" and report.issues[-1].row == len(rows) - 1
+
+
+def test_stored_values_are_those_of_to_storage(app):
+    """The importer's fast conversion to stored JSON gives what `values.to_storage` gives."""
+    from openscheme.evaluation.records import validate_record
+    from openscheme.registry.importer import _storer
+    from openscheme.registry.values import to_storage
+
+    catalog = app.extensions["openscheme"].catalog
+    for code in catalog.codes():
+        scheme = catalog.current(code)
+        record = {"members": []} if scheme.is_household else {}
+        values = validate_record(scheme, record).values
+        assert _storer(scheme.fields)(values) == to_storage(values)
+    scheme = catalog.current("cm-educash")
+    values = validate_record(scheme, {"livestock_units": "3", "has_electricity": "oui", "members": [
+        {"dob": "2015-01-01", "attendance_rate": "92.5", "is_enrolled_in_school": "yes"}]}).values
+    assert _storer(scheme.fields)(values) == to_storage(values)
+    member = values["members"][0]
+    assert _storer(scheme.member_fields)(member) == to_storage(member) and to_storage(member)["attendance_rate"] == "92.5"
+
+
 # ---- individual schemes --------------------------------------------------------------------
 
 

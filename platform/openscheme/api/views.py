@@ -453,7 +453,7 @@ def register(code: str):
     data = json_body()
     registry = _registry()
     _check_place(registry, scheme_, data, "registry.edit")
-    result = registry.register(code, data)
+    result = registry.register(code, data, alone=True)  # (this request's transaction writes nothing else)
     s = _session()
     if not result.ok:
         s.rollback()

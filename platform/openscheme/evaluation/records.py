@@ -255,7 +255,7 @@ class _FieldPlan:
 
     __slots__ = ("field", "name", "coerce", "default", "relevant", "calculate", "required", "required_when",
                  "choices", "choice_parent", "choice_column", "choice_columns", "min", "max", "min_length",
-                 "max_length", "regex", "constraint", "has_checks")
+                 "max_length", "regex", "constraint", "check")
 
     def __init__(self, f: Field):
         self.field = f
@@ -279,18 +279,68 @@ class _FieldPlan:
         self.min_length, self.max_length = f.min_length, f.max_length
         self.regex = re.compile(f.pattern) if f.pattern else None
         self.constraint = f.constraint
-        self.has_checks = bool(self.choices is not None or self.min is not None or self.max is not None
-                               or self.min_length is not None or self.max_length is not None
-                               or self.regex is not None or self.constraint is not None)
+        self.check = _value_check(self)  # None when the field has no check of its value
+
+
+def _value_check(p: _FieldPlan):
+    """The checks of a present value of the field, in this order - choices (and their filter), min,
+    max, then for text min_length, max_length, pattern, then the constraint - stopping at the first
+    error, as a function `check(validator, value, context, prefix)` that contains only the checks
+    the field declares. The code is put together from the fixed lines below; the field's own values
+    (its choices, limits, pattern, formula) are globals of the function, never part of its text."""
+    body: list[str] = []
+    if p.choices is not None:
+        body += ["for v in value if isinstance(value, list) else [value]:",
+                 "    if v not in choices:",
+                 "        self.add(prefix + name, name, 'E807', 'choice', value=v)",
+                 "        return"]
+        if p.choice_parent is not None:
+            body += ["    parent = context.get(choice_parent)",
+                     "    if parent is not None and choice_columns[v] != str(parent):",
+                     "        self.filtered_choice(name, choice_parent, v, prefix)",
+                     "        return"]
+    if p.min is not None:
+        body += ["if value < low:", "    self.add(prefix + name, name, 'E803', 'min', limit=_show_limit(low))", "    return"]
+    if p.max is not None:
+        body += ["if value > high:", "    self.add(prefix + name, name, 'E803', 'max', limit=_show_limit(high))", "    return"]
+    text: list[str] = []
+    if p.min_length is not None:
+        text += ["if len(value) < min_length:", "    self.add(prefix + name, name, 'E804', 'min_length', n=min_length)",
+                 "    return"]
+    if p.max_length is not None:
+        text += ["if len(value) > max_length:", "    self.add(prefix + name, name, 'E804', 'max_length', n=max_length)",
+                 "    return"]
+    if p.regex is not None:
+        text += ["if not fullmatch(value):",
+                 "    self.errors.append(FieldError(prefix + name, name, 'E806', self.localized(field.pattern_message, 'pattern')))",
+                 "    return"]
+    if text:
+        body += ["if isinstance(value, str):"] + ["    " + line for line in text]
+    if p.constraint is not None:
+        body += ["if self.evaluate(constraint, context, prefix, name) is False:",
+                 "    self.errors.append(FieldError(prefix + name, name, 'E805', self.localized(field.constraint_message, 'constraint')))"]
+    if not body:
+        return None
+    namespace = {"name": p.name, "field": p.field, "choices": p.choices, "choice_parent": p.choice_parent,
+                 "choice_columns": p.choice_columns, "low": p.min, "high": p.max, "min_length": p.min_length,
+                 "max_length": p.max_length, "fullmatch": p.regex.fullmatch if p.regex else None,
+                 "constraint": p.constraint, "FieldError": FieldError, "_show_limit": _show_limit}
+    source = "def check(self, value, context, prefix):\n" + "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<checks of {p.name}>", "exec"), namespace)  # noqa: S102 - fixed lines, see above
+    return namespace["check"]
 
 
 class _FieldsPlan:
     """A list of fields (the unit's, or a member's)."""
 
-    __slots__ = ("fields", "names", "known", "calcs", "calc_names", "relevant", "first_pass")
+    __slots__ = ("fields", "names", "known", "calcs", "calc_names", "relevant", "first_pass", "inputs", "rows")
 
     def __init__(self, fields):
         self.fields = tuple(_FieldPlan(f) for f in fields)
+        # the same, as tuples for the two loops every record goes through
+        self.inputs = tuple((p.name, p.default, p.coerce) for p in self.fields)
+        self.rows = tuple((p.name, p.relevant, p.calculate is not None, p.required, p.required_when, p.check, p)
+                          for p in self.fields)
         self.names = [f.name for f in fields]
         self.known = frozenset(self.names)
         calcs = {f.name: f for f in fields if f.calculate is not None}
@@ -380,21 +430,21 @@ class RecordValidator:
         values = {}
         invalid = None
         get = data.get
-        for p in fields.fields:
-            raw = get(p.name)
+        for name, default, convert in fields.inputs:
+            raw = get(name)
             if raw is None:
-                if p.default is None:
-                    values[p.name] = None
+                if default is None:
+                    values[name] = None
                     continue
-                raw = p.default
+                raw = default
             try:
-                values[p.name] = p.coerce(raw)
+                values[name] = convert(raw)
             except _Invalid as bad:
-                values[p.name] = None
-                self.add(prefix + p.name, p.name, bad.code, bad.key, **bad.params)
+                values[name] = None
+                self.add(prefix + name, name, bad.code, bad.key, **bad.params)
                 if invalid is None:
                     invalid = set()
-                invalid.add(p.name)
+                invalid.add(name)
         return values, invalid or EMPTY
 
     def evaluate(self, formula, context, prefix, name, default=None, silent=False):
@@ -441,69 +491,34 @@ class RecordValidator:
                     if name not in not_relevant:
                         values[name] = context[name] = evaluate(formula, context, prefix, name)
                 dirty |= fields.calc_names
-        for p in fields.fields:
-            name = p.name
-            if name in not_relevant:
-                continue
-            relevant = p.relevant
-            # relevance again, with errors reported this time: only when something it reads may have
-            # changed since the first pass found the field relevant (else it would be relevant again)
-            if (relevant is not None and dirty and relevant.names & dirty
-                    and not evaluate(relevant, context, prefix, name, default=True)):
-                values[name] = context[name] = None
-                dirty.add(name)
-                continue
-            if p.calculate is not None or name in invalid:
+        for name, relevant, computed, required, required_when, check, p in fields.rows:
+            if relevant is not None:
+                if name in not_relevant:
+                    continue
+                # relevance again, with errors reported this time: only when something it reads may have
+                # changed since the first pass found the field relevant (else it would be relevant again)
+                if dirty and relevant.names & dirty and not evaluate(relevant, context, prefix, name, default=True):
+                    values[name] = context[name] = None
+                    dirty.add(name)
+                    continue
+            if computed or name in invalid:
                 continue
             value = values.get(name)
-            required = p.required
-            if p.required_when is not None:
-                required = bool(evaluate(p.required_when, context, prefix, name))
+            if required_when is not None:
+                required = bool(evaluate(required_when, context, prefix, name))
             if value is None:
                 if required:
                     self.errors.append(FieldError(prefix + name, name, "E801",
                                                   self.localized(p.field.required_message, "required")))
                 continue
-            if p.has_checks:
-                self.check_value(p, value, context, prefix)
+            if check is not None:
+                check(self, value, context, prefix)
 
-    def check_value(self, p: _FieldPlan, value, context: dict, prefix: str) -> None:
-        name = p.name
-        if p.choices is not None:
-            allowed = p.choices
-            for v in value if isinstance(value, list) else [value]:
-                if v not in allowed:
-                    self.add(prefix + name, name, "E807", "choice", value=v)
-                    return
-                if p.choice_parent is not None:
-                    parent = context.get(p.choice_parent)
-                    if parent is not None and p.choice_columns[v] != str(parent):
-                        parent_field = self.scheme.field(p.choice_parent)
-                        label = parent_field.label.get(self.lang) if parent_field else p.choice_parent
-                        self.add(prefix + name, name, "E807", "filtered_choice", value=v, parent=label.lower())
-                        return
-        if p.min is not None and value < p.min:
-            self.add(prefix + name, name, "E803", "min", limit=_show_limit(p.min))
-            return
-        if p.max is not None and value > p.max:
-            self.add(prefix + name, name, "E803", "max", limit=_show_limit(p.max))
-            return
-        if isinstance(value, str):
-            if p.min_length is not None and len(value) < p.min_length:
-                self.add(prefix + name, name, "E804", "min_length", n=p.min_length)
-                return
-            if p.max_length is not None and len(value) > p.max_length:
-                self.add(prefix + name, name, "E804", "max_length", n=p.max_length)
-                return
-            if p.regex is not None and not p.regex.fullmatch(value):
-                self.errors.append(FieldError(prefix + name, name, "E806",
-                                              self.localized(p.field.pattern_message, "pattern")))
-                return
-        if p.constraint is not None:
-            ok = self.evaluate(p.constraint, context, prefix, name)
-            if ok is False:
-                self.errors.append(FieldError(prefix + name, name, "E805",
-                                              self.localized(p.field.constraint_message, "constraint")))
+    def filtered_choice(self, name: str, parent_name: str, value, prefix: str) -> None:
+        """E807: a choice that does not belong to the value chosen for the field it is filtered by."""
+        parent_field = self.scheme.field(parent_name)
+        label = parent_field.label.get(self.lang) if parent_field else parent_name
+        self.add(prefix + name, name, "E807", "filtered_choice", value=value, parent=label.lower())
 
     def validate(self, data) -> ValidatedRecord:
         plan = self.plan

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..definitions.model import Benefit, Scheme
 from ..registry import audit
@@ -113,19 +113,26 @@ def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progres
 def get_or_create_cycle(session, scheme: Scheme, version_id: int, benefit: Benefit, cycle_no: int, user) -> PaymentCycle:
     query = select(PaymentCycle).where(PaymentCycle.scheme_code == scheme.code,
                                        PaymentCycle.benefit_code == benefit.code, PaymentCycle.cycle_no == cycle_no)
-    cycle = session.scalar(query)
-    if cycle is not None:
-        return cycle
-    try:
-        with session.begin_nested():
-            cycle = PaymentCycle(scheme_code=scheme.code, scheme_version_id=version_id, benefit_code=benefit.code,
-                                 cycle_no=cycle_no, period_start=cycle_start(benefit, cycle_no), status="draft",
-                                 prepared_by=getattr(user, "id", None))
-            session.add(cycle)
-            session.flush()
-    except IntegrityError:  # another officer created it at the same moment
+    for _attempt in range(5):
         cycle = session.scalar(query)
-    return cycle
+        if cycle is not None:
+            return cycle
+        try:
+            with session.begin_nested():
+                cycle = PaymentCycle(scheme_code=scheme.code, scheme_version_id=version_id,
+                                     benefit_code=benefit.code, cycle_no=cycle_no,
+                                     period_start=cycle_start(benefit, cycle_no), status="draft",
+                                     prepared_by=getattr(user, "id", None))
+                session.add(cycle)
+                session.flush()
+            return cycle
+        except IntegrityError:  # another officer created it at the same moment
+            session.rollback()
+        except OperationalError:
+            # SQLite: another officer wrote since this transaction read, so it cannot write
+            # ("database is locked" at once, whatever the busy timeout): start again
+            session.rollback()
+    raise CycleError(f"cycle {cycle_no} could not be created: the database is busy; try again")
 
 
 PAYMENT_COLUMNS = ("cycle_id", "scheme_code", "benefit_code", "cycle_no", "unit_id", "recipient_id", "amount",
@@ -231,6 +238,9 @@ def prepare(session_factory, scheme: Scheme, version_id: int, benefit: Benefit, 
             if progress:
                 progress(done)
     with session_factory() as session, session.begin():
+        # write first: on SQLite a transaction that read before writing fails at once ("database is
+        # locked") when another officer's run committed in between; a first write waits its turn
+        session.execute(update(PaymentCycle).where(PaymentCycle.id == cycle_id).values(updated_at=datetime.now()))
         cycle = session.get(PaymentCycle, cycle_id)
         count, total = session.execute(select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(
             Payment.cycle_id == cycle_id)).one()

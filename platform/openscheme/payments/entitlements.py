@@ -16,7 +16,7 @@ from ..definitions.model import Benefit, Scheme
 from ..evaluation.engine import as_amount, round_payment
 from ..formulas import FormulaRuntimeError
 from ..registry.values import to_storage
-from ..targeting.loading import gc_paused, iter_units
+from ..targeting.loading import gc_paused, iter_units, refresh_statistics, unit_table
 
 
 @dataclass
@@ -175,15 +175,18 @@ def compute(session, scheme: Scheme, benefit: Benefit, as_of: date, *, batch: in
                     "p.unit_id <= :upper AND p.unit_id = e."
                     + ("household_id" if scheme.is_household else "individual_id") + ")")
         params = {"benefit_code": benefit.code, "cycle_no": unpaid_in_cycle}
+    refresh_statistics(session, (unit_table(scheme), "individuals", "enrolments", "payments"))
     units_batches = iter_units(session, scheme, ids_sql=ids_sql, params=params, batch=batch,
                                fields=r.fields, member_fields=r.member_fields)
     with gc_paused():  # for the whole run, the caller's inserts included: see gc_paused
-        for units in units_batches:
+        for n, units in enumerate(units_batches, start=1):
             out = [entitlement(scheme, benefit, uid, values, as_of) for uid, values in units]
             done += len(units)
             if progress:
                 progress(done)
             yield out
+            if unpaid_in_cycle is not None and n % 10 == 0:
+                refresh_statistics(session, ("payments",))  # the cycle's own payments grow as it runs
 
 
 def decode_inputs(scheme: Scheme, inputs: dict) -> dict:

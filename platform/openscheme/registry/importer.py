@@ -37,6 +37,8 @@ import itertools
 import json
 import os
 import re
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,7 +53,7 @@ from sqlalchemy.exc import IntegrityError
 from ..definitions.model import Scheme
 from ..evaluation.messages import message
 from ..evaluation.records import TEXT_TYPES, FieldError, validate_record
-from ..storage.indexes import CODE_RE, index_name, table_for
+from ..storage.indexes import CODE_RE, index_name, unique_indexes_present
 from ..storage.jsonpath import field_sql
 from ..storage.models import Household, Individual, Location
 from . import audit
@@ -59,6 +61,7 @@ from .service import Registry, location_fields
 from .values import _encode, to_storage
 
 HOUSEHOLD_REF = "household_ref"
+SQLITE_COMMIT_ROWS = 25_000
 ROLES = "roles"
 ROLE_SPLIT = re.compile(r"[\s,;]+")
 
@@ -289,14 +292,26 @@ class Group:
 class _Batch:
     """A validated batch on its way to the database."""
 
-    __slots__ = ("rows_read", "valid", "refused", "future", "outcome")
+    __slots__ = ("rows_read", "valid", "refused", "checked", "rows", "future", "outcome")
 
     def __init__(self, rows_read: int):
         self.rows_read = rows_read  # rows of the file read up to the end of this batch (for progress)
         self.valid: list[_Valid] = []
         self.refused: list[tuple] = []  # (fail, group, issues) of the groups validation refused
+        self.checked: tuple | None = None  # Importer.check_batch
+        self.rows: _Rows | None = None  # Importer.build_rows
         self.future: Future | None = None
         self.outcome: tuple | None = None
+
+
+class _Rows:
+    """Rows ready to write: persons (an individual scheme), or households and their members."""
+
+    __slots__ = ("persons", "units")
+
+    def __init__(self, persons: list, units: list | None = None):
+        self.persons = persons
+        self.units = units
 
 
 class _Valid:
@@ -388,11 +403,16 @@ class Importer:
         self.report: ImportReport | None = None
         self._analyze_at = 0  # rows written at which to refresh the planner's statistics next
         self.integrity_errors = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
-        self._held: list | None = None  # report lines kept back while a batch is saved optimistically
-        self._held_failed: list | None = None
+        self._local = threading.local()  # report lines kept back while a thread checks a batch optimistically
         self._optimistic: bool | None = None
         self._writer: ThreadPoolExecutor | None = None
+        # SQLite writes every page a transaction changed to its log at commit: with a dozen indexes
+        # a batch changes pages all over them, so it commits every 25,000 rows (fewer, fuller writes);
+        # PostgreSQL commits every batch. The import ends with a commit either way (with its audit entry).
+        self.commit_rows = SQLITE_COMMIT_ROWS if self.dialect == "sqlite" else 0
+        self._committed_rows = 0
         self.stored_unit = _storer(self.scheme.fields)
+        self._unit_unique_names = [f.name for f in self.unit_unique]
         self.stored_member = _storer(self.scheme.member_fields)
 
     # ---- header ---------------------------------------------------------------------------
@@ -509,8 +529,6 @@ class Importer:
                     self.read_and_save(source, file_name)
                 finally:
                     self._writer = None
-            if report.individuals >= self.batch_rows:
-                self.refresh_statistics()  # a big import: the planner should know the new rows
         except _HeaderErrors as exc:
             report.file_error = "; ".join(p.message for p in exc.problems)
             for p in exc.problems:
@@ -536,6 +554,7 @@ class Importer:
         """
         report = self.report
         header, rows = open_rows(source, file_name, self.lang)
+        _ = self.optimistic  # (looked up now: the writer thread will be using the connection)
         writing: _Batch | None = None
         batch: list[Group] = []
         batch_rows = 0
@@ -589,10 +608,15 @@ class Importer:
     # location, a repeated unique value) are looked up before anything is kept: if one of them is
     # in the database already, the careful way decides.
 
+    @property
+    def _held(self) -> list | None:
+        """The report lines kept back while this thread checks a batch optimistically (else None)."""
+        return getattr(self._local, "held", None)
+
     def fail(self, group: Group, issues: list[Issue]) -> None:
         if self._held is not None:
             self._held.append((self.fail, group, issues))
-            self._held_failed.append(group)
+            self._local.failed.append(group)
             return
         self.report.failed += 1
         for issue in issues:
@@ -624,7 +648,9 @@ class Importer:
         self.finish(self.start(self.prepare(batch, self.report.rows)))
 
     def prepare(self, batch: list[Group], rows_read: int) -> _Batch:
-        """Validate the row groups (no database work: this runs while the previous batch is written)."""
+        """Validate the row groups; when the checks need no database (no location field), check them
+        and build the rows to write too. No database work: this runs while the previous batch is
+        being written."""
         scheme, lang, as_of = self.scheme, self.lang, self.as_of
         ready = _Batch(rows_read)
         for group in batch:
@@ -636,15 +662,18 @@ class Importer:
             item = _Valid(group, checked.values, checked.member_roles, self.stored_unit(checked.values))
             item.key = self.import_key(item, data)
             ready.valid.append(item)
+        if ready.valid and self.optimistic and not self.has_locations:
+            ready.checked = self.check_batch(ready.valid)
+            ready.rows = self.build_rows(ready.checked[2])
         return ready
 
     def start(self, ready: _Batch) -> _Batch:
         """Start saving a validated batch optimistically: in the writer thread when there is one."""
         if ready.valid and self.optimistic:
             if self._writer is not None:
-                ready.future = self._writer.submit(self.save_optimistic, ready.valid)
+                ready.future = self._writer.submit(self.save_optimistic, ready)
             else:
-                ready.outcome = self.save_optimistic(ready.valid)
+                ready.outcome = self.save_optimistic(ready)
         return ready
 
     def finish(self, ready: _Batch | None) -> None:
@@ -661,8 +690,9 @@ class Importer:
             self._count(counts)
         elif ready.valid:
             self.save_checked(ready.valid)
-        if self.commit:
+        if self.commit and ready.rows_read - self._committed_rows >= self.commit_rows:
             self.session.commit()
+            self._committed_rows = ready.rows_read
         if self.progress:
             self.progress(ready.rows_read)
 
@@ -671,15 +701,8 @@ class Importer:
         """Whether the database enforces what the look-ups check: the unique indexes of the scheme's
         unique fields exist (the import key's are part of the tables)."""
         if self._optimistic is None:
-            wanted = {index_name("ux", table_for(self.scheme, f), self.scheme.code, f.name)
-                      for f in self.unit_unique + self.member_unique}
-            found: set[str] = set()
-            if wanted:
-                sql = ("SELECT indexname FROM pg_indexes WHERE indexname IN :names" if self.dialect == "postgresql"
-                       else "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN :names")
-                found = set(self.session.scalars(text(sql).bindparams(bindparam("names", expanding=True)),
-                                                 {"names": sorted(wanted)}))
-            self._optimistic = self.dialect in ("postgresql", "sqlite") and wanted <= found
+            self._optimistic = (self.dialect in ("postgresql", "sqlite")
+                                and unique_indexes_present(self.session, self.scheme))
         return self._optimistic
 
     def save_checked(self, valid: list[_Valid]) -> None:
@@ -695,12 +718,11 @@ class Importer:
         if valid:
             self.insert(valid)
 
-    def save_optimistic(self, valid: list[_Valid]) -> tuple[list, tuple[int, int]] | None:
-        """Check and insert without looking for rows already there, inside a savepoint. Returns the
-        report lines kept back and the counts - or None, with nothing saved, when the database has
-        one of the rows after all. Touches neither the report nor the callbacks: it may run in the
-        writer thread."""
-        self._held, self._held_failed = [], []
+    def check_batch(self, valid: list[_Valid]) -> tuple[list, list, list[_Valid]]:
+        """The careful way's checks without its look-ups: (report lines kept back, groups refused,
+        groups to insert)."""
+        local = self._local
+        local.held, local.failed = [], []
         try:
             items = self.skip_imported(valid)
             if self.has_locations:
@@ -709,19 +731,29 @@ class Importer:
                 items = self.check_scope(items)
             if self.unit_unique or self.member_unique:
                 items = self.check_unique(items)
-            refused = {id(g) for g in self._held_failed}
-            if refused and self.in_database([v for v in valid if id(v.group) in refused]):
-                return None
-            counts = (0, 0)
-            if items:
-                try:
-                    with self.session.begin_nested():
-                        counts = self._insert_many(items)
-                except self.integrity_errors:
-                    return None
-            return self._held, counts
+            return local.held, local.failed, items
         finally:
-            self._held = self._held_failed = None
+            local.held = local.failed = None
+
+    def save_optimistic(self, ready: _Batch) -> tuple[list, tuple[int, int]] | None:
+        """Insert the checked groups inside a savepoint. Returns the report lines kept back and the
+        counts - or None, with nothing saved, when the database has one of the rows after all.
+        Touches neither the report nor the callbacks: it may run in the writer thread."""
+        if ready.checked is None:
+            ready.checked = self.check_batch(ready.valid)
+            ready.rows = self.build_rows(ready.checked[2])
+        held, failed, items = ready.checked
+        refused = {id(g) for g in failed}
+        if refused and self.in_database([v for v in ready.valid if id(v.group) in refused]):
+            return None
+        counts = (0, 0)
+        if items:
+            try:
+                with self.session.begin_nested():
+                    counts = self.write_rows(ready.rows)
+            except self.integrity_errors:
+                return None
+        return held, counts
 
     def in_database(self, items: list[_Valid]) -> bool:
         """Whether the import key or a unique value of one of these groups is in the database."""
@@ -736,7 +768,7 @@ class Importer:
         A scheme's records can grow from none to a million within one import; with the statistics
         of the empty table the planner answers the batch look-ups (`expr IN (...)`) by scanning
         the whole scheme instead of using its unique index - quadratic time. A few ANALYZEs
-        (a sample, not a scan) keep the look-ups on the indexes; the import ends with one too.
+        (a sample, not a scan) keep the look-ups on the indexes.
         """
         if self.dialect != "postgresql":
             return
@@ -830,21 +862,22 @@ class Importer:
 
     def unique_values(self, valid: list[_Valid]) -> list[tuple]:
         """(item, table, field, stored value as text, path) of every unique value of the groups."""
+        return [(item, *check) for item in valid for check in self.unique_checks(item)]
+
+    def unique_checks(self, item: _Valid) -> list[tuple]:
+        """(table, field, stored value as text, path) of the group's unique values."""
         unit_table = "households" if self.household else "individuals"
-        wanted: list[tuple] = []
-        for item in valid:
-            for f in self.unit_unique:
-                value = item.unit_data.get(f.name)
-                if value is not None:
-                    wanted.append((item, unit_table, f.name, str(value), f.name))
-            if self.member_unique:
-                for i, member in enumerate(item.values.get("members") or []):
-                    for f in self.member_unique:
-                        value = member.get(f.name)
-                        if value is not None:
-                            stored = to_storage({f.name: value})[f.name]
-                            wanted.append((item, "individuals", f.name, str(stored), f"members[{i}].{f.name}"))
-        return wanted
+        data = item.unit_data
+        checks = [(unit_table, name, str(value), name) for name in self._unit_unique_names
+                  if (value := data.get(name)) is not None]
+        if self.member_unique:
+            for i, member in enumerate(item.values.get("members") or []):
+                for f in self.member_unique:
+                    value = member.get(f.name)
+                    if value is not None:
+                        stored = to_storage({f.name: value})[f.name]
+                        checks.append(("individuals", f.name, str(stored), f"members[{i}].{f.name}"))
+        return checks
 
     def existing_values(self, wanted: list[tuple]) -> dict[tuple, str]:
         """{(table, field, value): uid} of the unique values already in the database (the scheme's)."""
@@ -871,16 +904,18 @@ class Importer:
     def check_unique(self, valid: list[_Valid]) -> list[_Valid]:
         """One IN query per unique field for the batch (none while a batch is saved optimistically: the
         unique indexes check); repeats within the file are caught too."""
-        wanted = self.unique_values(valid)
-        if not wanted:
-            return valid
-        existing = self.existing_values(wanted) if self._held is None else {}
+        existing: dict[tuple, str] = {}
+        if self._held is None:
+            wanted = self.unique_values(valid)
+            if not wanted:
+                return valid
+            existing = self.existing_values(wanted)
         seen: dict[tuple, tuple] = {}  # (table, field, value) -> (item, path) of the group holding it
-        refused: set[int] = set()
-        for item, checks in itertools.groupby(wanted, key=lambda w: w[0]):
-            checks = list(checks)
+        out = []
+        for item in valid:
+            checks = self.unique_checks(item)
             errors = []
-            for _item, table, name, value, path in checks:
+            for table, name, value, path in checks:
                 key = (table, name, value)
                 holder = existing.get(key)
                 if holder is None and key in seen:
@@ -889,12 +924,12 @@ class Importer:
                     errors.append(FieldError(path, name, "E811", self.registry._dup_message(value, holder)))
             if errors:
                 # a refused group's values do not block later groups
-                refused.add(id(item))
                 self.fail(item.group, [self.locate(item.group, e) for e in errors])
                 continue
-            for _item, table, name, value, path in checks:
+            for table, name, value, path in checks:
                 seen[(table, name, value)] = (item, path)
-        return [item for item in valid if id(item) not in refused]
+            out.append(item)
+        return out
 
     def _row_label(self, item: _Valid, path: str) -> str:
         row = item.group.rows[0]
@@ -950,20 +985,43 @@ class Importer:
         return self.registry._location_code(self.scheme, values) if self.has_locations else None
 
     def _insert_many(self, valid: list[_Valid]) -> tuple[int, int]:
-        """Write the groups (households, then their members with the households' ids); returns
-        (records, persons) written. PostgreSQL: COPY; SQLite: executemany on the driver's cursor.
-        Either way inside the session's transaction, with the columns and values the ORM would write."""
-        conn = self.session.connection()
+        return self.write_rows(self.build_rows(valid))
+
+    def build_rows(self, valid: list[_Valid]) -> _Rows:
+        """The rows to write for the groups, with the columns and values the ORM would write (no
+        database work: households get their ids in `write_rows`, members their household's)."""
         code, version, user_id = self.scheme.code, self.version_id, self.user_id
         encode = _JSON
+        location = self._location_code
         if not self.household:
-            rows = [(uid, code, version, None, 0, "[]", encode(item.unit_data), self._location_code(item.values),
-                     item.path, True, user_id, 1, item.key) for uid, item in zip(_uids("P", len(valid)), valid, strict=True)]
-            self._write(conn, "individuals", PERSON_COLUMNS, rows)
-            return len(rows), len(rows)
-        uids = _uids("H", len(valid))
-        units = [(uid, code, version, encode(item.unit_data), self._location_code(item.values), item.path, True, user_id,
-                  1, item.key) for uid, item in zip(uids, valid, strict=True)]
+            return _Rows([(uid, code, version, None, 0, "[]", encode(item.unit_data), location(item.values), item.path,
+                           True, user_id, 1, item.key) for uid, item in zip(_uids("P", len(valid)), valid, strict=True)])
+        units = [(uid, code, version, encode(item.unit_data), location(item.values), item.path, True, user_id, 1, item.key)
+                 for uid, item in zip(_uids("H", len(valid)), valid, strict=True)]
+        members = []
+        stored_member = self.stored_member
+        for k, (unit, item) in enumerate(zip(units, valid, strict=True)):
+            roles = item.roles
+            location_code, location_path = unit[4], unit[5]
+            for i, member in enumerate(item.values.get("members") or []):
+                # household_id holds the household's index in `units` until write_rows knows its id
+                members.append([None, code, version, k, i, encode(list(roles[i]) if i < len(roles) else []),
+                                encode(stored_member(member)), location_code, location_path, True, user_id, 1, None])
+        for member, uid in zip(members, _uids("P", len(members)), strict=True):
+            member[0] = uid
+        return _Rows(members, units)
+
+    def write_rows(self, rows: _Rows) -> tuple[int, int]:
+        """Write built rows (households first, then their members); returns (records, persons) written.
+        PostgreSQL: COPY; SQLite: executemany on the driver's cursor; either way inside the session's
+        transaction."""
+        conn = self.session.connection()
+        if rows.units is None:
+            self._write(conn, "individuals", PERSON_COLUMNS, rows.persons)
+            return len(rows.persons), len(rows.persons)
+        units = rows.units
+        if not units:
+            return 0, 0
         if self.dialect == "postgresql":
             # ids drawn from the sequence in one query
             ids = conn.execute(text("SELECT nextval(pg_get_serial_sequence('households', 'id')) "
@@ -981,18 +1039,12 @@ class Importer:
             ids = range(first, first + len(units))
             self._write(conn, "households", ("id", *HOUSEHOLD_COLUMNS),
                         [(i, *unit) for i, unit in zip(ids[1:], units[1:], strict=True)])
-        members = []
-        stored_member = self.stored_member
-        for household_id, unit, item in zip(ids, units, valid, strict=True):
-            roles = item.roles
-            location_code, location_path = unit[4], unit[5]
-            for i, member in enumerate(item.values.get("members") or []):
-                members.append((code, version, household_id, i, encode(list(roles[i]) if i < len(roles) else []),
-                                encode(stored_member(member)), location_code, location_path, True, user_id, 1, None))
-        if members:
-            self._write(conn, "individuals", PERSON_COLUMNS,
-                        [(uid, *m) for uid, m in zip(_uids("P", len(members)), members, strict=True)])
-        return len(units), len(members)
+        persons = rows.persons
+        for member in persons:
+            member[3] = ids[member[3]]
+        self._write(conn, "individuals", PERSON_COLUMNS, persons)
+        rows.persons = None  # the household indexes are ids now: written once
+        return len(units), len(persons)
 
     @staticmethod
     def _cursor(conn):
@@ -1009,7 +1061,21 @@ class Importer:
                     for row in rows:
                         write(row)
             else:
-                cursor.executemany(_insert_sql(table, columns), rows)
+                # many rows per INSERT: SQLite inserts them all in one step, without Python's lock
+                # (executemany takes it back after every row, and waits for it while the other thread
+                # validates). Chunks of 2^k rows, as many as the statement may have parameters: a few
+                # distinct statements, which the driver's statement cache keeps
+                width = len(columns)
+                most = min(1024, cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
+                one = "(" + ", ".join("?" * width) + ")"
+                head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                start = 0
+                while start < len(rows):
+                    size = most if len(rows) - start >= most else 1 << ((len(rows) - start).bit_length() - 1)
+                    size = max(1, min(size, most))
+                    chunk = rows[start:start + size]
+                    cursor.execute(head + ", ".join([one] * size), list(itertools.chain.from_iterable(chunk)))
+                    start += size
         finally:
             cursor.close()
 

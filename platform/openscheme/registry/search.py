@@ -2,7 +2,10 @@
 
 Each search term becomes a few index-backed queries - the record id, every
 unique field (exact), every searchable text field (prefix, case-insensitive) -
-whose ids are merged; no query scans the table. Location scope is a range on the
+whose ids are merged; no query scans the table. The declared indexes are partial
+(one scheme's rows), so the queries name the scheme with a literal; SQLite is
+also told which index to use (`INDEXED BY`), PostgreSQL's prefix ranges are in the
+"C" collation like their indexes (`storage.indexes`). Location scope is a range on the
 materialised path ('/TZ/DSM/' <= path < '/TZ/DSM0'), which the
 (scheme_code, location_path) index answers. Pages are fetched with LIMIT n+1 and
 no COUNT(*), which costs a full scan at this size.
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, text
 
 from ..definitions.model import Scheme
-from ..storage.indexes import CODE_RE
+from ..storage.indexes import CODE_RE, index_name, table_for
 from ..storage.jsonpath import field_sql
 from ..storage.models import Household, Individual
 
@@ -71,19 +74,20 @@ def matching_ids(session, scheme: Scheme, q: str) -> set[int]:
     for f in scheme.fields + scheme.member_fields:
         if not (f.unique or f.searchable):
             continue
-        table = "individuals" if (f.scope == "member" or not scheme.is_household) else "households"
+        table = table_for(scheme, f)
         expr = field_sql(table, f.name, dialect)
+        queries = []  # (declared index or None, condition, parameters)
         if f.value_type.value == "text" and f.searchable:
-            cond = f"lower({expr}){collate} >= :lo AND lower({expr}){collate} < :hi"
-            params = {"lo": lowered, "hi": upper}
-            if f.unique:
-                cond = f"({expr} = :exact) OR ({cond})"
-                params["exact"] = term
-        else:
-            cond, params = f"{expr} = :exact", {"exact": term}
+            queries.append(("ix", f"lower({expr}){collate} >= :lo AND lower({expr}){collate} < :hi",
+                            {"lo": lowered, "hi": upper}))
+        if f.unique or not queries:
+            queries.append(("ux" if f.unique else None, f"{expr} = :exact", {"exact": term}))
         column = "household_id" if table == "individuals" and scheme.is_household else "id"
-        sql = f"SELECT {column} FROM {table} WHERE scheme_code = '{code}' AND ({cond}) LIMIT 500"
-        ids |= {r[0] for r in session.execute(text(sql), params) if r[0] is not None}
+        for kind, cond, params in queries:
+            # SQLite is told which index: without statistics it would rather walk the scheme's rows
+            hint = f" INDEXED BY {index_name(kind, table, code, f.name)}" if kind and dialect == "sqlite" else ""
+            sql = f"SELECT {column} FROM {table}{hint} WHERE scheme_code = '{code}' AND {cond} LIMIT 500"
+            ids |= {r[0] for r in session.execute(text(sql), params) if r[0] is not None}
     return ids
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from ..definitions.model import Field, Scheme
@@ -59,6 +59,32 @@ def declared_index_statements(scheme: Scheme, dialect: str) -> list[str]:
                 name = index_name("ix", table, scheme.code, f.name)
                 out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (lower({expr})) {where}")
     return out
+
+
+_ENFORCED: set[tuple] = set()
+
+
+def unique_indexes_present(session, scheme: Scheme) -> bool:
+    """Whether the database has the unique index of every unique field of the scheme, so that it
+    refuses a duplicate by itself (they are made when the scheme is loaded; a yes is remembered)."""
+    wanted = {index_name("ux", table_for(scheme, f), scheme.code, f.name)
+              for f in scheme.fields + scheme.member_fields if f.unique}
+    bind = session.get_bind()
+    key = (bind.url.render_as_string(hide_password=True), scheme.code, frozenset(wanted))
+    if not wanted or key in _ENFORCED:
+        return True
+    dialect = bind.dialect.name
+    if dialect == "postgresql":
+        sql = "SELECT indexname FROM pg_indexes WHERE indexname IN :names"
+    elif dialect == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN :names"
+    else:
+        return False
+    found = set(session.scalars(text(sql).bindparams(bindparam("names", expanding=True)), {"names": sorted(wanted)}))
+    if wanted <= found:
+        _ENFORCED.add(key)
+        return True
+    return False
 
 
 def ensure_declared_indexes(connection: Connection, scheme: Scheme) -> int:

@@ -61,6 +61,59 @@ def gc_paused():
                 gc.enable()
 
 
+def refresh_statistics(session, tables: Iterable[str], *, growth: float = 2.0) -> list[str]:
+    """PostgreSQL: ANALYZE the tables that grew well beyond what the planner believes.
+
+    Windowed batch queries are only fast with index range scans. A table the planner
+    believes empty (analyzed before a bulk load, or filled by the run itself: enrolments
+    after an approval, payments during a cycle) gets plans that read all of it for every
+    batch - 50 s per batch at a million households. Autovacuum catches up only later;
+    ANALYZE samples 30,000 rows and takes a fraction of a second. It runs on its own
+    autocommit connection: statistics gathered inside the caller's transaction would be
+    lost with its rollback (and PostgreSQL caches the activity counters per transaction)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return _refresh_sqlite_statistics(session, tables, growth)
+    if bind.dialect.name != "postgresql":
+        return []
+    done = []
+    with bind.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        rows = conn.execute(text(
+            "SELECT c.relname, c.reltuples, s.n_live_tup, EXISTS (SELECT 1 FROM pg_stats p "
+            "WHERE p.schemaname = n.nspname AND p.tablename = c.relname) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.relname = ANY(:names) AND n.nspname = current_schema()"), {"names": list(tables)}).all()
+        for name, reltuples, live, has_stats in rows:
+            live = live or 0
+            if live > 1000 and (not has_stats or live > max(reltuples or 0, 0) * growth + 1000):
+                conn.execute(text(f"ANALYZE {_quote(name)}"))
+                done.append(name)
+    return done
+
+
+def _refresh_sqlite_statistics(session, tables: Iterable[str], growth: float) -> list[str]:
+    """SQLite: the same, with sqlite_stat1. Without statistics SQLite prefers the (scheme, status)
+    index of enrolments to the range of unit ids and reads every enrolment for every batch.
+    Run on the session's own connection, whose planner then uses them at once; approximate
+    statistics (analysis_limit) are enough and keep ANALYZE short."""
+    conn = session.connection()
+    has_stat = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar()
+    done = []
+    for name in tables:
+        name = _quote(name)
+        stat = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t AND idx IS NOT NULL LIMIT 1"),
+                            {"t": name}).scalar() if has_stat else None
+        believed = int(stat.split()[0]) if stat else 0
+        live = conn.execute(text(f"SELECT count(*) FROM {name}")).scalar() or 0
+        if live > 1000 and (stat is None or live > believed * growth + 1000):
+            conn.exec_driver_sql("PRAGMA analysis_limit = 20000")
+            conn.exec_driver_sql(f"ANALYZE {name}")
+            conn.exec_driver_sql("PRAGMA analysis_limit = 0")
+            done.append(name)
+    return done
+
+
 def unit_table(scheme: Scheme) -> str:
     return "households" if scheme.is_household else "individuals"
 

@@ -76,13 +76,20 @@ def run_targeting(session, scheme: Scheme, version_id: int, *, as_of: date, user
         failed = f"rtrim({failed}, ',')"
     else:
         eligible, failed = "TRUE" if dialect == "postgresql" else "1", "''"
-    session.execute(text(f"INSERT INTO targeting_results (run_id, unit_id, eligible, failed_rules) "
-                         f"SELECT :run, s.id, {eligible}, {failed} FROM ({inner}) s"), params)
+    insert = (f"INSERT INTO targeting_results (run_id, unit_id, eligible, failed_rules) "
+              f"SELECT :run, s.id, {eligible}, {failed} FROM ({inner}) s")
     python_plans = [p for p in plans if not p.sql]
-    if python_plans:
-        _python_rules(session, scheme, run, python_plans, as_of, progress)
-    counts = dict(session.execute(select(TargetingResult.eligible, func.count()).where(
-        TargetingResult.run_id == run.id).group_by(TargetingResult.eligible)).all())
+    if dialect == "postgresql" and not python_plans:
+        # counted as they are written: a second pass over a million rows saved
+        counts = dict(session.execute(text(
+            f"WITH written AS ({insert} RETURNING eligible) SELECT eligible, count(*) FROM written GROUP BY eligible"),
+            params).all())
+    else:
+        session.execute(text(insert), params)
+        if python_plans:
+            _python_rules(session, scheme, run, python_plans, as_of, progress)
+        counts = dict(session.execute(select(TargetingResult.eligible, func.count()).where(
+            TargetingResult.run_id == run.id).group_by(TargetingResult.eligible)).all())
     run.eligible_count = counts.get(True, 0)
     run.excluded_count = counts.get(False, 0)
     audit.record(session, user=user, action="targeting", entity="targeting_run", entity_id=run.id,
