@@ -331,3 +331,14 @@ def test_dry_run_of_the_next_cycle_shows_changes(client, registry, session):
     assert re.search(r"data-changed>1<", page) and hh.uid in page
     assert cycles.reference(CODE, "nafa_quick", 1, p.unit_id) == p.reference
     assert date(2020, 9, 1).isoformat() in client.get(cycle_url(2)).get_data(as_text=True)
+
+
+def test_retry_goes_back_only_to_a_local_page(client, registry, session):
+    enrol_all(client)
+    client.post(cycle_url() + "/prepare")
+    p = now(session).scalar(select(Payment).limit(1))
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        r = client.post(f"/payments/{p.id}/retry", data={"next": target})
+        assert r.status_code == 303 and r.headers["Location"].startswith(f"/s/{CODE}/payments/nafa_quick/1/list")
+    r = client.post(f"/payments/{p.id}/retry", data={"next": f"/payments/{p.id}"})
+    assert r.headers["Location"] == f"/payments/{p.id}"

@@ -33,11 +33,15 @@ class Entitlement:
         return self.amount > 0 and not self.failed
 
 
-def enrolled_units_sql(scheme: Scheme, *, window: bool = False) -> str:
+def enrolled_units_sql(scheme: Scheme, *, window: bool = False, dialect: str = "postgresql") -> str:
     """Ids of the scheme's actively enrolled units; window=True: only those in (:last, :upper]
-    (`iter_units` binds them), so each batch looks at its own enrolments, not all of them."""
+    (`iter_units` binds them), so each batch looks at its own enrolments, not all of them.
+
+    On SQLite the unary + keeps the (scheme, status) index out of the plan: without fresh
+    statistics SQLite prefers it to the range of unit ids and reads every enrolment per batch."""
     column = "household_id" if scheme.is_household else "individual_id"
-    sql = f"SELECT e.{column} FROM enrolments e WHERE e.scheme_code = :code AND e.status = 'active'"
+    plus = "+" if window and dialect == "sqlite" else ""
+    sql = f"SELECT e.{column} FROM enrolments e WHERE {plus}e.scheme_code = :code AND {plus}e.status = 'active'"
     return sql + (f" AND e.{column} > :last AND e.{column} <= :upper" if window else "")
 
 
@@ -167,7 +171,7 @@ def compute(session, scheme: Scheme, benefit: Benefit, as_of: date, *, batch: in
     (a re-run or a resumed run then computes only what is missing)."""
     done = 0
     r = reads(scheme, benefit)
-    ids_sql = enrolled_units_sql(scheme, window=True)
+    ids_sql = enrolled_units_sql(scheme, window=True, dialect=session.get_bind().dialect.name)
     params = {}
     if unpaid_in_cycle is not None:
         ids_sql += (" AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.scheme_code = :code AND "

@@ -17,12 +17,19 @@ scheme's unique unit field values or, when there are none, a SHA-256 fingerprint
 of the normalised group), the database refuses a second row with the same key,
 and a group whose key exists is reported as "already imported".
 
-Built for a million rows: the file is streamed (csv module, openpyxl read_only),
-rows are handled in batches of a few thousand with one round of look-ups per
-batch (IN queries) and SQLAlchemy Core executemany inserts (households first,
-then members with their household ids); each batch is committed on its own, so
-an interrupted import keeps what it saved and re-running it completes it. One
-audit entry records the whole import.
+Built for a million rows: the file is streamed (csv module, openpyxl read_only)
+and handled in batches of a few thousand rows. A batch is validated and turned
+into rows in this thread while the previous one is written by a second thread
+(COPY on PostgreSQL, multi-row INSERTs on SQLite; households first, then members
+with their household ids), so that the database works while Python validates. A
+batch is first written without looking anything up, inside a savepoint, its
+report lines kept back: the unique indexes refuse what the look-ups would have
+found, and then the batch is done again the careful way (one round of IN queries,
+then one group at a time) - the report is the same either way. Batches are
+committed in file order (PostgreSQL each, SQLite every 25,000 rows), so an
+interrupted import keeps what it saved and re-running it completes it. One audit
+entry records the whole import. Why each of these: docs/ARCHITECTURE.md, "Bulk
+import speed".
 """
 
 from __future__ import annotations
@@ -411,6 +418,8 @@ class Importer:
         # PostgreSQL commits every batch. The import ends with a commit either way (with its audit entry).
         self.commit_rows = SQLITE_COMMIT_ROWS if self.dialect == "sqlite" else 0
         self._committed_rows = 0
+        # each batch in a transaction of its own (PostgreSQL, committing): nothing else is in it
+        self.batch_transactions = self.commit and self.commit_rows == 0
         self.stored_unit = _storer(self.scheme.fields)
         self._unit_unique_names = [f.name for f in self.unit_unique]
         self.stored_member = _storer(self.scheme.member_fields)
@@ -747,7 +756,16 @@ class Importer:
         if refused and self.in_database([v for v in ready.valid if id(v.group) in refused]):
             return None
         counts = (0, 0)
-        if items:
+        if items and self.batch_transactions:
+            # the transaction holds this batch alone: no savepoint, and the commit right away, so that the
+            # database is not idle while the other thread finishes validating the next batch
+            try:
+                counts = self.write_rows(ready.rows)
+                self.session.commit()
+            except self.integrity_errors:
+                self.session.rollback()
+                return None
+        elif items:
             try:
                 with self.session.begin_nested():
                     counts = self.write_rows(ready.rows)

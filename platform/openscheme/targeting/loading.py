@@ -72,10 +72,8 @@ def refresh_statistics(session, tables: Iterable[str], *, growth: float = 2.0) -
     autocommit connection: statistics gathered inside the caller's transaction would be
     lost with its rollback (and PostgreSQL caches the activity counters per transaction)."""
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        return _refresh_sqlite_statistics(session, tables, growth)
     if bind.dialect.name != "postgresql":
-        return []
+        return []  # SQLite: see enrolled_units_sql (statistics gathered elsewhere reach a connection late)
     done = []
     with bind.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -89,28 +87,6 @@ def refresh_statistics(session, tables: Iterable[str], *, growth: float = 2.0) -
             if live > 1000 and (not has_stats or live > max(reltuples or 0, 0) * growth + 1000):
                 conn.execute(text(f"ANALYZE {_quote(name)}"))
                 done.append(name)
-    return done
-
-
-def _refresh_sqlite_statistics(session, tables: Iterable[str], growth: float) -> list[str]:
-    """SQLite: the same, with sqlite_stat1. Without statistics SQLite prefers the (scheme, status)
-    index of enrolments to the range of unit ids and reads every enrolment for every batch.
-    Run on the session's own connection, whose planner then uses them at once; approximate
-    statistics (analysis_limit) are enough and keep ANALYZE short."""
-    conn = session.connection()
-    has_stat = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar()
-    done = []
-    for name in tables:
-        name = _quote(name)
-        stat = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t AND idx IS NOT NULL LIMIT 1"),
-                            {"t": name}).scalar() if has_stat else None
-        believed = int(stat.split()[0]) if stat else 0
-        live = conn.execute(text(f"SELECT count(*) FROM {name}")).scalar() or 0
-        if live > 1000 and (stat is None or live > believed * growth + 1000):
-            conn.exec_driver_sql("PRAGMA analysis_limit = 20000")
-            conn.exec_driver_sql(f"ANALYZE {name}")
-            conn.exec_driver_sql("PRAGMA analysis_limit = 0")
-            done.append(name)
     return done
 
 

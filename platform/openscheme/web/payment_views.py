@@ -575,7 +575,7 @@ def retry(payment_id: int):
         flash(_("%(reference)s will be in the next payroll of %(channel)s, with the same reference.",
                 reference=p.reference, channel=p.channel))
     target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:  # local paths only
         target = url_for(".payments", scheme=p.scheme_code, benefit=p.benefit_code, n=c.cycle_no, status="failed")
     return redirect(target), 303
 
