@@ -57,21 +57,10 @@ SHOWN = 100  # rows of each list of a dry run's diff
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _state():
-    from .app import state
-
-    return state()
-
-
-def _session():
-    return _state().db.session()
-
-
-def current_scheme(code: str) -> Scheme:
-    scheme = _state().catalog.current(code)
-    if scheme is None:
-        abort(404)
-    return scheme
+# shared with every screen: the app's state, the request's session, a scheme or 404
+from .app import current_scheme  # noqa: E402,F401
+from .app import db_session as _session  # noqa: E402
+from .app import state as _state  # noqa: E402
 
 
 def cash_benefit(scheme: Scheme, code: str):

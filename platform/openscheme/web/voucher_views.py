@@ -53,21 +53,10 @@ STATUS = {"issued": _l("available"), "redeemed": _l("used"), "reimbursed": _l("u
           "cancelled": _l("cancelled"), "expired": _l("expired")}
 
 
-def _state():
-    from .app import state
-
-    return state()
-
-
-def _session():
-    return _state().db.session()
-
-
-def current_scheme(code: str) -> Scheme:
-    scheme = _state().catalog.current(code)
-    if scheme is None:
-        abort(404)
-    return scheme
+# shared with every screen: the app's state, the request's session, a scheme or 404
+from .app import current_scheme  # noqa: E402,F401
+from .app import db_session as _session  # noqa: E402
+from .app import state as _state  # noqa: E402
 
 
 def voucher_benefits(scheme: Scheme):
