@@ -30,6 +30,7 @@ from openscheme.storage.models import (
     SchemeVersion,
     User,
 )
+from openscheme.storage.workflow_models import Policy, Voucher
 
 pytestmark = pytest.mark.db
 SCHEMA = "cli_runtime_test"
@@ -171,8 +172,8 @@ def test_demo_builds_everything_once(run, database):
     result = run("demo", "--no-serve", "--per-scheme", "12")
     assert result.exit_code == 0, result.output
     out = result.output
-    for username in ("admin", "implementer", "enrolment", "kongwa", "clerk", "reviewer", "payments", "analyst",
-                     "auditor"):
+    for username in ("admin", "implementer", "enrolment", "kongwa", "clerk", "reviewer", "payments", "approver",
+                     "analyst", "auditor"):
         assert re.search(rf"^\s+{username}\s+{username}-demo\s", out, re.M), username
     assert "serving cm-cheque-sante, cm-educash, cm-hiv-waiver, gm-nafa-quick, np-hib, np-ssf, tz-chf" in out
 
@@ -188,11 +189,17 @@ def test_demo_builds_everything_once(run, database):
         assert check_password_hash(admin.password_hash, "admin-demo")
         tz_paths = s.scalars(select(Household.location_path).where(Household.scheme_code == "tz-chf")).all()
     assert tz_paths and all(p.startswith("/TZ/DODOMA/") or p.startswith("/TZ/SINGIDA/") for p in tz_paths)
+    # insured people for the clerks and reviewers, vouchers to redeem
+    policies, vouchers = count(database, Policy), count(database, Voucher)
+    for code in ("tz-chf", "np-hib", "np-ssf", "cm-hiv-waiver"):
+        assert count(database, Policy, Policy.scheme_code == code, Policy.status == "active") >= 2, code
+    assert count(database, Voucher, Voucher.scheme_code == "cm-cheque-sante") >= 2
 
     again = run("demo", "--no-serve", "--per-scheme", "12")
     assert again.exit_code == 0, again.output
     assert count(database, Household) == households and count(database, Individual) == people
-    assert count(database, User) == 9
+    assert count(database, User) == 10
+    assert count(database, Policy) == policies and count(database, Voucher) == vouchers
     assert "0 new, 7 unchanged" in again.output and "already there: this run did not change its password" in again.output
 
 

@@ -5,7 +5,9 @@ Steps (each idempotent, so a second run adds nothing):
  2. compile and store every definition of examples/ and scheme_definitions/;
  3. seed the illustrative location hierarchies (data/locations.csv), the catalogue and price
     lists of the insurance schemes, facilities (data/facilities.csv), ICD-10, demo users;
- 4. register synthetic beneficiaries for every scheme through the registry (`synthetic.py`).
+ 4. register synthetic beneficiaries for every scheme through the registry (`synthetic.py`);
+ 5. insure half of them in the insurance schemes and give vouchers to half of the entitled people of
+    the voucher schemes (`activity.py`), so that clerks, reviewers and payment officers find work.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from ..storage.db import Database
 from ..storage.migrate import upgrade
 from ..storage.schemes import LoadReport, SchemeCatalog
+from .activity import ActivityReport, seed_activity
 from .icd10 import Icd10LoadResult, load_icd10, who_icd10_rows
 from .seed import DemoUser, seed_catalogue, seed_facilities, seed_locations, seed_users
 from .synthetic import GenerationReport, generate, load_names
@@ -33,6 +36,7 @@ class DemoReport:
     icd10: Icd10LoadResult | None = None
     users: list[DemoUser] = field(default_factory=list)
     beneficiaries: list[GenerationReport] = field(default_factory=list)
+    activity: list[ActivityReport] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -75,6 +79,11 @@ def run_demo(database_url: str, paths: list[Path], per_scheme: int = 400, hash_m
             generated = generate(database, catalog, scheme.code, per_scheme, names)
             report.beneficiaries.append(generated)
             echo(f"  {generated}")
+        for scheme in schemes:
+            done = seed_activity(database, catalog, scheme.code)
+            report.activity.append(done)
+            if done.policies or done.vouchers:
+                echo(f"  {done}")
     finally:
         database.dispose()
     report.seconds = time.perf_counter() - started

@@ -137,6 +137,7 @@ DEMO_USERS = [
     ("clerk", "facility_clerk", None, None, "facility clerk"),
     ("reviewer", "claims_reviewer", None, None, "claims reviewer"),
     ("payments", "payment_officer", None, None, "payment officer"),
+    ("approver", "payment_officer", None, None, "second payment officer: approves what 'payments' prepared"),
     ("analyst", "analyst", None, None, "analyst"),
     ("auditor", "auditor", None, None, "auditor"),
 ]

@@ -33,6 +33,7 @@ from ..registry.service import Registry
 from ..storage.models import Household, Individual, Location
 from .seed import DATA, read_data_csv
 
+ELIGIBLE_SHARE = 0.8  # of the records are regenerated towards the eligibility rules (the others stay as drawn)
 HOUSEHOLD_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 HOUSEHOLD_WEIGHTS = (6, 10, 14, 16, 15, 12, 9, 7, 5, 3, 2, 1)
 PHONES = {"TZ": ("+255", "7", 9), "NP": ("+977", "98", 10), "GM": ("+220", "7", 7), "CM": ("+237", "6", 9)}
@@ -409,6 +410,27 @@ class RecordGenerator:
         values["members"] = members
         return values
 
+    def aim_eligible(self, data: dict, rng: random.Random, tries: int = 4) -> None:
+        """Regenerate the fields read by the eligibility rules the record fails, a few times, so that
+        most demo beneficiaries qualify (a record that stays invalid is left to `repair`)."""
+        from ..evaluation import evaluate
+
+        for _ in range(tries):
+            ev = evaluate(self.scheme, clean(data), as_of=self.today, explain=False)
+            if not ev.record.ok or ev.eligible:
+                return
+            names: set[str] = set()
+            for rule in self.scheme.eligibility:
+                if rule.name in ev.failed_rules:
+                    names |= set(rule.formula.names) | set(rule.formula.member_names)
+            places = {f.name for f in self.scheme.fields if f.type == "location"}
+            if names & places:  # places are drawn together, each inside the one above
+                data.update(self._locations(rng))
+            names -= places
+            self._fill(self.scheme.fields, data, data, data.get("_person"), rng, only=names)
+            for member in data.get("members") or []:
+                self._fill(self.scheme.member_fields, member, data, member.get("_person"), rng, only=names)
+
     def repair(self, data: dict, errors, rng: random.Random, step: int) -> None:
         """Regenerate the fields a validation error names (dates move to narrower windows)."""
         for error in errors:
@@ -488,6 +510,8 @@ def generate(database, catalog, scheme_code: str, count: int, names: dict[str, N
             for key in todo[start:start + batch_size]:
                 rng = random.Random(f"{scheme_code}:{key}")
                 data = generator.record(rng)
+                if rng.random() < ELIGIBLE_SHARE:
+                    generator.aim_eligible(data, rng)
                 for step in range(3):
                     result = registry.register(scheme_code, clean(data))
                     if result.ok:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..definitions.model import Benefit, Scheme
 from ..registry import audit
-from ..storage.models import Facility, Individual
+from ..storage.models import Enrolment, Facility, Individual
 from ..storage.workflow_models import Voucher, VoucherRedemption
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -84,6 +84,19 @@ def issue(session, scheme: Scheme, benefit: Benefit, person: Individual, issued_
     audit.record(session, user=user, action="issue", entity="vouchers", entity_id=person.id, scheme_code=scheme.code,
                  after={"benefit": benefit.code, "codes": [v.code for v in vouchers]})
     return vouchers
+
+
+def enrol(session, scheme: Scheme, person: Individual, on: date, version_id: int) -> None:
+    """Issuing (selling) the vouchers enrols the person (or their household), if not enrolled already."""
+    column = Enrolment.household_id if scheme.is_household and person.household_id else Enrolment.individual_id
+    unit_id = person.household_id if column is Enrolment.household_id else person.id
+    active = session.scalar(select(Enrolment.id).where(Enrolment.scheme_code == scheme.code, column == unit_id,
+                                                       Enrolment.status.in_(("pending", "active", "suspended"))))
+    if active is None:
+        values = {"household_id": unit_id} if column is Enrolment.household_id else {"individual_id": unit_id}
+        session.add(Enrolment(scheme_code=scheme.code, scheme_version_id=version_id, status="active", start_date=on,
+                              **values))
+        session.flush()
 
 
 @dataclass

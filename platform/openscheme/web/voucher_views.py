@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from ..definitions.model import Scheme
 from ..evaluation import evaluate
 from ..registry.values import record_input
-from ..storage.models import Enrolment, Facility, Individual
+from ..storage.models import Facility, Individual
 from ..storage.workflow_models import Voucher, VoucherRedemption
 from ..vouchers import service as vs
 from .i18n import current_language
@@ -189,7 +189,7 @@ def issue(scheme):
         elif on is not None:
             reasons = entitlement(s, p, b, on, lang)
             if not reasons:
-                enrol(session, s, p, on)
+                vs.enrol(session, s, p, on, _state().catalog.version_id(s.code))
                 vouchers = vs.issue(session, s, b, p, on, current_user._get_current_object())
                 session.commit()
                 flash(_("%(n)s vouchers issued to %(name)s.", n=len(vouchers), name=person_name(p.data) or p.uid))
@@ -197,19 +197,6 @@ def issue(scheme):
             error = _("%(uid)s cannot receive these vouchers:", uid=p.uid)
     return render_template("vouchers/issue.html", scheme=s, benefits=benefits, form=form, error=error,
                            reasons=reasons), (422 if error else 200)
-
-
-def enrol(session, scheme: Scheme, person: Individual, on: date) -> None:
-    """Issuing (selling) the booklet enrols the person, if not enrolled already."""
-    column = Enrolment.household_id if scheme.is_household and person.household_id else Enrolment.individual_id
-    unit_id = person.household_id if column is Enrolment.household_id else person.id
-    active = session.scalar(select(Enrolment.id).where(Enrolment.scheme_code == scheme.code, column == unit_id,
-                                                       Enrolment.status.in_(("pending", "active", "suspended"))))
-    if active is None:
-        values = {"household_id": unit_id} if column is Enrolment.household_id else {"individual_id": unit_id}
-        session.add(Enrolment(scheme_code=scheme.code, scheme_version_id=_state().catalog.version_id(scheme.code),
-                              status="active", start_date=on, **values))
-        session.flush()
 
 
 def qr_data_uri(code: str) -> str:
