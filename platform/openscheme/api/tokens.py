@@ -7,8 +7,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
-from ..storage.models import ApiToken, User
+from ..storage.models import ApiToken, RoleAssignment, User
 
 TOKEN_BYTES = 32
 
@@ -31,7 +32,13 @@ def lookup(session, token: str) -> tuple[User, ApiToken] | None:
     """The active user a token belongs to, or None (unknown, expired, or the user is disabled)."""
     if not token or len(token) > 256:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    # one query for the token, its user, the user's roles and their places (every API request asks
+    # for them: one round trip each was a sizeable part of a registration's time)
+    row = session.execute(
+        select(ApiToken).join(ApiToken.user).outerjoin(User.roles).outerjoin(RoleAssignment.location)
+        .where(ApiToken.token_hash == token_hash(token))
+        .options(contains_eager(ApiToken.user).contains_eager(User.roles).contains_eager(RoleAssignment.location))
+    ).unique().scalar_one_or_none()
     if row is None or (row.expires_at is not None and row.expires_at <= datetime.now()):
         return None
     user = row.user
