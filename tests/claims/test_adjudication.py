@@ -32,7 +32,7 @@ def claim(lines, person=WOMAN, facility=DISPENSARY, when=date(2025, 8, 1), care=
 
 
 def reasons(decision):
-    return [code for line in decision.lines for code, _ in line.reasons]
+    return [r[0] for line in decision.lines for r in line.reasons]
 
 
 def test_a_covered_visit_is_accepted_and_valued_from_the_price_table(adjudicator):

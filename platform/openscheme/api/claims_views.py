@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from ..claims import reasons
 from ..claims.coverage import coverage
 from ..claims.people import display_name, find_people
 from ..claims.service import ClaimError, ClaimService, submit_and_commit
@@ -64,9 +65,12 @@ def facility_allowed(permission: str, scheme_code: str, facility_id: int) -> boo
 
 
 def claim_json(claim: ClaimRecord) -> dict:
+    """A claim with its decision; each reason's message in the API's language."""
     s = db_session()
     person = s.get(Individual, claim.individual_id)
     facility = s.get(Facility, claim.facility_id)
+    scheme = catalog().by_version(claim.scheme_version_id) or catalog().current(claim.scheme_code)
+    lang, labels = api.api_language(), reasons.field_labels(scheme) if scheme else None
     return {"id": claim.id, "code": claim.code, "scheme": claim.scheme_code, "benefit": claim.benefit_code,
             "facility": facility.code if facility else None, "insuree": person.uid if person else None,
             "date_from": claim.date_from.isoformat(), "date_to": claim.date_to.isoformat() if claim.date_to else None,
@@ -77,7 +81,8 @@ def claim_json(claim: ClaimRecord) -> dict:
                        "price_asked": str(x.price_asked) if x.price_asked is not None else None,
                        "quantity_approved": str(x.quantity_approved), "price": str(x.price), "valuated": str(x.valuated),
                        "co_payment": str(x.co_payment), "payable": str(x.payable), "status": x.status,
-                       "reasons": [{"code": r[0], "message": r[1]} for r in (x.reasons or [])]}
+                       "reasons": [{"code": r[0], "message": reasons.reason_text(r, lang, labels)}
+                                   for r in (x.reasons or [])]}
                       for x in claim.lines]}
 
 

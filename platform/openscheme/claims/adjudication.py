@@ -12,6 +12,10 @@ openIMIS hard-codes:
   R04 age or gender not allowed                       R10 ceiling reached (amount reduced)
   R05 too soon after the previous one                 R11 duplicate (same person, service, date)
   R06 maximum number per period reached               R12 facility level not in the benefit
+  R13 the benefit's `eligible_when` is false for the insuree's unit on the date of service
+
+Each reason is (code, English text, detail key, params): `reasons.py` says it again in
+the reader's language.
 
 Valuation: price (facility price list, else the scheme's price or price table by
 facility level) x approved quantity, minus co-payment, minus what remains of the
@@ -28,22 +32,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..definitions.model import Benefit, Scheme, Service
 from ..formulas.functions import years_between
+from .reasons import TITLES, reason
 
 CENT = Decimal("0.01")
-REASONS = {
-    "R01": "not covered by the benefit package",
-    "R02": "not on the facility's price list",
-    "R03": "no active cover on the date of service",
-    "R04": "not allowed for the patient's age or sex",
-    "R05": "too soon after the previous one",
-    "R06": "maximum number for the period reached",
-    "R07": "quantity above the limit per visit",
-    "R08": "waiting period not over",
-    "R09": "care type not offered or not allowed",
-    "R10": "ceiling reached",
-    "R11": "duplicate of a service already claimed",
-    "R12": "facility level not covered by the benefit",
-}
+REASONS = {code: texts["en"] for code, texts in TITLES.items() if code != "REV"}
 
 
 def money(x: Decimal) -> Decimal:
@@ -63,6 +55,17 @@ class Cover:
     active: bool
     start: date | None = None  # when cover began (waiting periods count from here)
     year_start: date | None = None  # start of the current policy year (counts and ceilings reset)
+
+
+@dataclass(frozen=True)
+class Applies:
+    """Whether the benefit's `eligible_when` holds for the insuree's unit on the date of service
+    (the database layer evaluates it), with the values it read, for the explanation."""
+
+    ok: bool
+    condition: str = ""
+    values: tuple[tuple[str, object], ...] = ()  # (name, JSON value) of the unit's fields the formula read
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,24 +115,24 @@ class LineDecision:
     co_payment: Decimal = Decimal(0)
     deductible: Decimal = Decimal(0)
     payable: Decimal = Decimal(0)
-    reasons: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[tuple] = field(default_factory=list)  # (code, English text, detail key, params)
 
-    def reject(self, code: str, detail: str) -> None:
+    def reject(self, code: str, key: str | None = None, /, **params) -> None:
         self.status = "rejected"
         self.quantity = Decimal(0)
-        self.reasons.append((code, f"{REASONS[code]}: {detail}" if detail else REASONS[code]))
+        self.reasons.append(reason(code, key, **params))
 
-    def adjust(self, code: str, detail: str) -> None:
+    def adjust(self, code: str, key: str | None = None, /, **params) -> None:
         if self.status != "rejected":
             self.status = "adjusted"
-        self.reasons.append((code, f"{REASONS[code]}: {detail}" if detail else REASONS[code]))
+        self.reasons.append(reason(code, key, **params))
 
 
 @dataclass
 class ClaimDecision:
     key: str
     lines: list[LineDecision]
-    reasons: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[tuple] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -197,17 +200,23 @@ class Adjudicator:
 
     # ---- the checks -------------------------------------------------------------------
 
-    def adjudicate(self, claim: Claim, cover: Cover, usage: Usage) -> ClaimDecision:
+    def adjudicate(self, claim: Claim, cover: Cover, usage: Usage, applies: Applies | None = None) -> ClaimDecision:
+        """`applies`: the benefit's eligible_when for the insuree's unit on the date of service
+        (None: the benefit has none, or the caller did not check it)."""
         b = self.benefit
         decision = ClaimDecision(claim.key, [])
-        claim_reasons: list[tuple[str, str]] = []
+        claim_reasons: list[tuple] = []
         if not cover.active:
-            claim_reasons.append(("R03", REASONS["R03"]))
+            claim_reasons.append(reason("R03"))
         if b.facility_levels and claim.facility.level not in b.facility_levels:
-            claim_reasons.append(("R12", f"{REASONS['R12']}: {claim.facility.level}"))
+            claim_reasons.append(reason("R12", "level", level=claim.facility.level))
         if claim.facility.care_type not in ("both", claim.care_type):
-            claim_reasons.append(("R09", f"{REASONS['R09']}: the facility does not offer "
-                                          f"{claim.care_type.replace('_', '-')} care"))
+            claim_reasons.append(reason("R09", "facility_care", care=claim.care_type))
+        not_applying = None
+        if applies is not None and not applies.ok:
+            not_applying = reason("R13", "eligible_when_error", condition=applies.condition, error=applies.error) \
+                if applies.error else reason("R13", "eligible_when", condition=applies.condition,
+                                             values=[list(v) for v in applies.values])
         decision.reasons = claim_reasons
         age = years_between(claim.person.birth_date, claim.date_from) if claim.person.birth_date else None
         year = cover.year_start
@@ -217,17 +226,21 @@ class Adjudicator:
             d = LineDecision(line.code, "accepted", line.quantity, price if price is not None else Decimal(0),
                              line.quantity, line.price_asked)
             decision.lines.append(d)
-            for code, text in claim_reasons:
+            for r in claim_reasons:
                 d.status = "rejected"
                 d.quantity = Decimal(0)
-                d.reasons.append((code, text))
+                d.reasons.append(r)
             if d.status == "rejected":
                 continue
             if service is None:
-                d.reject("R01", line.code)
+                d.reject("R01", "code", code=line.code)
+                continue
+            if not_applying is not None:  # the service is this benefit's, which does not apply to the patient
+                d.status, d.quantity = "rejected", Decimal(0)
+                d.reasons.append(not_applying)
                 continue
             if price is None:
-                d.reject("R02", line.code)
+                d.reject("R02", "code", code=line.code)
                 continue
             self.check_line(claim, service, d, cover, usage, age, year)
             if d.status != "rejected":
@@ -239,57 +252,57 @@ class Adjudicator:
                    age: int | None, year: date | None) -> None:
         pid, when = claim.person.id, claim.date_from
         if s.care_type not in ("both", claim.care_type):
-            d.reject("R09", f"{s.code} is {s.care_type.replace('_', '-')} only")
+            d.reject("R09", "service_care", code=s.code, care=s.care_type)
             return
         if s.genders and claim.person.sex not in s.genders:
-            d.reject("R04", f"{s.code} is for {'/'.join(s.genders)} only")
+            d.reject("R04", "genders", code=s.code, genders="/".join(s.genders))
             return
         if (s.min_age is not None or s.max_age is not None) and age is None:
-            d.reject("R04", "the date of birth is unknown")
+            d.reject("R04", "no_birth_date")
             return
         if s.min_age is not None and age < s.min_age:
-            d.reject("R04", f"{s.code} from age {s.min_age}, patient is {age}")
+            d.reject("R04", "min_age", code=s.code, min=s.min_age, age=age)
             return
         if s.max_age is not None and age > s.max_age:
-            d.reject("R04", f"{s.code} up to age {s.max_age}, patient is {age}")
+            d.reject("R04", "max_age", code=s.code, max=s.max_age, age=age)
             return
         waiting = s.waiting_period_days if s.waiting_period_days is not None else self.benefit.waiting_period_days
         if waiting and cover.start is not None and (when - cover.start).days < waiting:
             left = waiting - (when - cover.start).days
-            d.reject("R08", f"{left} day(s) left of {waiting}")
+            d.reject("R08", "waiting", left=left, days=waiting)
             return
         if usage.day[(pid, s.code, when)] > 0 and s.limits.per_day is None:
-            d.reject("R11", f"{s.code} already claimed on {when.isoformat()}")
+            d.reject("R11", "same_day", code=s.code, date=when.isoformat())
             return
         lim = s.limits
         if lim.min_days_between:
             recent = [x for x in usage.dates[(pid, s.code)] if abs((when - x).days) < lim.min_days_between]
             if recent:
-                d.reject("R05", f"{s.code} at least {lim.min_days_between} days apart; last on {max(recent).isoformat()}")
+                d.reject("R05", "days_apart", code=s.code, days=lim.min_days_between, date=max(recent).isoformat())
                 return
         if lim.per_visit is not None and d.quantity > lim.per_visit:
-            d.adjust("R07", f"{s.code} at most {lim.per_visit} per visit, {d.quantity} asked")
+            d.adjust("R07", "per_visit", code=s.code, limit=lim.per_visit, asked=str(d.quantity))
             d.quantity = Decimal(lim.per_visit)
-        for label, used, limit in (
-            ("per day", usage.day[(pid, s.code, when)], lim.per_day),
-            ("per month", usage.month[(pid, s.code, (when.year, when.month))], lim.per_month),
-            ("per year", usage.count[(pid, s.code, year)], lim.per_year),
-            ("per policy", usage.count[(pid, s.code, year)], lim.per_policy),
+        for period, used, limit in (
+            ("day", usage.day[(pid, s.code, when)], lim.per_day),
+            ("month", usage.month[(pid, s.code, (when.year, when.month))], lim.per_month),
+            ("year", usage.count[(pid, s.code, year)], lim.per_year),
+            ("policy", usage.count[(pid, s.code, year)], lim.per_policy),
         ):
             if limit is None:
                 continue
             left = Decimal(limit) - used
             if left <= 0:
-                d.reject("R06", f"{s.code} at most {limit} {label}, {quantity_text(used)} already used")
+                d.reject("R06", "limit_used", code=s.code, limit=limit, period=period, used=quantity_text(used))
                 return
             if d.quantity > left:
-                d.adjust("R06", f"{s.code} at most {limit} {label}; {quantity_text(left)} left")
+                d.adjust("R06", "limit_left", code=s.code, limit=limit, period=period, left=quantity_text(left))
                 d.quantity = left
         cat_limit = self.benefit.category_limits.get(s.category)
         if cat_limit is not None and not s.is_item:
             used = usage.category[(pid, s.category, year)]
             if used >= cat_limit:
-                d.reject("R06", f"at most {cat_limit} {s.category} per year, {used} already used")
+                d.reject("R06", "category_used", limit=cat_limit, category=s.category, used=quantity_text(Decimal(used)))
                 return
 
     def valuate(self, claim: Claim, decision: ClaimDecision, usage: Usage, year: date | None) -> None:
@@ -316,26 +329,28 @@ class Adjudicator:
                     d.deductible += take
                     payable -= take
             if s.ceiling is not None and payable > s.ceiling:
-                d.adjust("R10", f"{s.code} paid up to {s.ceiling}")
+                d.adjust("R10", "service_ceiling", code=s.code, ceiling=str(s.ceiling))
                 payable = s.ceiling
-            caps = [("per person per year", b.ceilings.per_person, usage.paid_person, pid),
-                    ("per household per year", b.ceilings.per_household, usage.paid_household, hid)]
-            for label, limit, book, owner in caps:
+            caps = [("per_person", b.ceilings.per_person, usage.paid_person, pid),
+                    ("per_household", b.ceilings.per_household, usage.paid_household, hid)]
+            for kind, limit, book, owner in caps:
                 if limit is None or owner is None:
                     continue
                 left = max(Decimal(0), limit - book[(owner, year)])
                 if payable > left:
-                    d.adjust("R10", f"{label} {limit}; {left} left")
+                    d.adjust("R10", "ceiling_left", ceiling=kind, limit=str(limit), left=str(left))
                     payable = left
             if claim.care_type == "in_patient" and b.ceilings.per_admission is not None:
                 left = max(Decimal(0), b.ceilings.per_admission - admission_total)
                 if payable > left:
-                    d.adjust("R10", f"per admission {b.ceilings.per_admission}; {left} left")
+                    d.adjust("R10", "ceiling_left", ceiling="per_admission", limit=str(b.ceilings.per_admission),
+                             left=str(left))
                     payable = left
             if b.ceilings.per_visit is not None:
                 visit_left = max(Decimal(0), b.ceilings.per_visit - admission_total)
                 if claim.care_type == "out_patient" and payable > visit_left:
-                    d.adjust("R10", f"per visit {b.ceilings.per_visit}; {visit_left} left")
+                    d.adjust("R10", "ceiling_left", ceiling="per_visit", limit=str(b.ceilings.per_visit),
+                             left=str(visit_left))
                     payable = visit_left
             d.payable = money(payable)
             admission_total += d.payable

@@ -4,7 +4,10 @@ One call loads the person's policies and everything they and their household alr
 used this policy year (the same loader as batch adjudication), then reads, for every
 insurance benefit: cover today (or why not: no policy, premium not paid, suspended,
 ended), the waiting periods still to run, each service's remaining count and whether
-the person's age and sex allow it, category limits and the money ceilings left.
+the person's age and sex allow it, category limits and the money ceilings left. A benefit
+whose `eligible_when` is false for the person's unit today does not apply (status
+`not_applicable`, with the condition and the values that decided it), as adjudication would
+refuse its services (R13). Every text is in the reader's language (`messages.py`, `reasons.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from ..policies import terms
 from ..storage.models import Individual
 from .adjudication import Adjudicator
 from .loading import load_book
+from .messages import msg
+from .reasons import detail, field_labels, word
 
 
 @dataclass
@@ -37,7 +42,7 @@ class BenefitCover:
     code: str
     label: str
     covered: bool
-    status: str  # covered | in_grace | no_policy | pending | suspended | ended | not_started
+    status: str  # covered | in_grace | no_policy | pending | suspended | ended | not_started | not_applicable
     message: str
     policy_id: int | None = None
     start: date | None = None
@@ -45,8 +50,8 @@ class BenefitCover:
     covered_until: date | None = None
     waiting_days_left: int = 0
     services: list[ServiceCover] = field(default_factory=list)
-    categories: list[tuple[str, int, int]] = field(default_factory=list)  # (category, left, limit)
-    ceilings: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (label, left, limit)
+    categories: list[tuple[str, str, int, int]] = field(default_factory=list)  # (category, label, left, limit)
+    ceilings: list[tuple[str, str, Decimal, Decimal]] = field(default_factory=list)  # (kind, label, left, limit)
 
     def as_json(self) -> dict:
         return {"benefit": self.code, "label": self.label, "covered": self.covered, "status": self.status,
@@ -58,8 +63,10 @@ class BenefitCover:
                 "services": [{"code": s.code, "label": s.label, "item": s.is_item, "allowed": s.allowed,
                               "why_not": s.why_not, "waiting_days_left": s.waiting_days_left, "left": s.left}
                              for s in self.services],
-                "categories": [{"category": c, "left": left, "limit": limit} for c, left, limit in self.categories],
-                "ceilings": [{"ceiling": label, "left": str(left), "limit": str(limit)} for label, left, limit in self.ceilings]}
+                "categories": [{"category": c, "label": label, "left": left, "limit": limit}
+                               for c, label, left, limit in self.categories],
+                "ceilings": [{"kind": kind, "ceiling": label, "left": str(left), "limit": str(limit)}
+                             for kind, label, left, limit in self.ceilings]}
 
 
 def _fmt(x: Decimal) -> str:
@@ -75,26 +82,38 @@ def benefit_cover(session, scheme: Scheme, benefit: Benefit, person: Individual,
     label = benefit.label.get(lang, scheme.default_language)
     rows = sorted(book.policies.get(book.unit_key(p), []), key=lambda r: r.id, reverse=True)
     grace = timedelta(days=terms.grace_days(scheme))
+
+    def t(key: str, **params) -> str:
+        return msg(key, lang, **params)
+
     if not cover.active:
         latest = rows[0] if rows else None
         if latest is None:
-            return BenefitCover(benefit.code, label, False, "no_policy", "no policy")
+            return BenefitCover(benefit.code, label, False, "no_policy", t("cover_no_policy"))
         if latest.status == "pending":
-            status, message = "pending", "enrolled, premium not fully paid"
+            status, message = "pending", t("cover_pending")
         elif latest.status == "suspended":
-            status, message = "suspended", "policy suspended"
+            status, message = "suspended", t("cover_suspended")
         elif latest.start is not None and on < latest.start:
-            status, message = "not_started", f"cover starts on {latest.start.isoformat()}"
+            status, message = "not_started", t("cover_not_started", date=latest.start.isoformat())
         elif latest.expiry is not None:
-            status, message = "ended", f"cover ended on {(latest.expiry + grace).isoformat()}"
+            status, message = "ended", t("cover_ended", date=(latest.expiry + grace).isoformat())
         else:
-            status, message = latest.status, f"policy {latest.status}"
+            status, message = latest.status, t("cover_status", status=latest.status)
         return BenefitCover(benefit.code, label, False, status, message, latest.id, latest.start, latest.expiry,
                             latest.expiry + grace if latest.expiry else None)
+    applies = book.applies(p, on)
+    if applies is not None and not applies.ok:
+        why = detail("eligible_when_error", {"condition": applies.condition, "error": applies.error}, lang) \
+            if applies.error else detail("eligible_when", {"condition": applies.condition,
+                                                           "values": [list(v) for v in applies.values]},
+                                         lang, field_labels(scheme))
+        return BenefitCover(benefit.code, label, False, "not_applicable", t("cover_not_applicable", detail=why),
+                            row.id, row.start, row.expiry, row.expiry + grace)
     in_grace = row.expiry is not None and on > row.expiry
     out = BenefitCover(benefit.code, label, True, "in_grace" if in_grace else "covered",
-                       f"covered (grace period until {(row.expiry + grace).isoformat()})" if in_grace else
-                       f"covered until {row.expiry.isoformat()}", row.id, row.start, row.expiry, row.expiry + grace)
+                       t("cover_grace", date=(row.expiry + grace).isoformat()) if in_grace else
+                       t("cover_until", date=row.expiry.isoformat()), row.id, row.start, row.expiry, row.expiry + grace)
     served = (on - cover.start).days if cover.start else 0
     out.waiting_days_left = max(0, benefit.waiting_period_days - served)
     age = years_between(p.birth_date, on) if p.birth_date else None
@@ -103,41 +122,47 @@ def benefit_cover(session, scheme: Scheme, benefit: Benefit, person: Individual,
     for s in benefit.services + benefit.items:
         sc = ServiceCover(s.code, s.label.get(lang, scheme.default_language), s.is_item, True)
         if s.genders and p.sex not in s.genders:
-            sc.allowed, sc.why_not = False, f"for {'/'.join(s.genders)} only"
+            sc.allowed, sc.why_not = False, t("service_genders", genders="/".join(s.genders))
         elif (s.min_age is not None and (age is None or age < s.min_age)) or (
                 s.max_age is not None and (age is None or age > s.max_age)):
             sc.allowed = False
-            sc.why_not = "age " + (f"{s.min_age}" if s.min_age is not None else "0") + "–" + (
-                f"{s.max_age}" if s.max_age is not None else "") + " only"
+            if s.min_age is not None and s.max_age is not None:
+                sc.why_not = t("service_age", min=s.min_age, max=s.max_age)
+            elif s.min_age is not None:
+                sc.why_not = t("service_age_from", min=s.min_age)
+            else:
+                sc.why_not = t("service_age_to", max=s.max_age)
         waiting = s.waiting_period_days if s.waiting_period_days is not None else benefit.waiting_period_days
         sc.waiting_days_left = max(0, waiting - served) if waiting else 0
         lim = s.limits
-        for label_, used, limit in (("this month", u.month[(pid, s.code, (on.year, on.month))], lim.per_month),
-                                    ("this year", u.count[(pid, s.code, year)], lim.per_year),
-                                    ("this policy", u.count[(pid, s.code, year)], lim.per_policy)):
+        for period, used, limit in (("this_month", u.month[(pid, s.code, (on.year, on.month))], lim.per_month),
+                                    ("this_year", u.count[(pid, s.code, year)], lim.per_year),
+                                    ("this_policy", u.count[(pid, s.code, year)], lim.per_policy)):
             if limit is not None:
-                sc.left.append(f"{_fmt(max(Decimal(0), limit - used))} of {limit} left {label_}")
+                words = word("period", period, lang)
+                sc.left.append(t("service_left", left=_fmt(max(Decimal(0), limit - used)), limit=limit, period=words))
                 if used >= limit:
-                    sc.allowed, sc.why_not = False, sc.why_not or f"limit of {limit} {label_} reached"
+                    sc.allowed, sc.why_not = False, sc.why_not or t("service_reached", limit=limit, period=words)
         if lim.min_days_between:
             recent = [d for d in u.dates[(pid, s.code)] if 0 <= (on - d).days < lim.min_days_between]
             if recent:
                 nxt = max(recent) + timedelta(days=lim.min_days_between)
-                sc.left.append(f"next from {nxt.isoformat()}")
+                sc.left.append(t("service_next", date=nxt.isoformat()))
         if lim.per_visit is not None:
-            sc.left.append(f"at most {lim.per_visit} per visit")
+            sc.left.append(t("service_per_visit", n=lim.per_visit))
         out.services.append(sc)
     for category, limit in benefit.category_limits.items():
         used = int(u.category[(pid, category, year)])
-        out.categories.append((category, max(0, limit - used), limit))
+        out.categories.append((category, word("category", category, lang), max(0, limit - used), limit))
     c = benefit.ceilings
     if c.per_person is not None:
-        out.ceilings.append(("per person per year", max(Decimal(0), c.per_person - u.paid_person[(pid, year)]), c.per_person))
+        out.ceilings.append(("per_person", word("ceiling", "per_person", lang),
+                             max(Decimal(0), c.per_person - u.paid_person[(pid, year)]), c.per_person))
     if c.per_household is not None and hid is not None:
-        out.ceilings.append(("per household per year", max(Decimal(0), c.per_household - u.paid_household[(hid, year)]),
-                             c.per_household))
+        out.ceilings.append(("per_household", word("ceiling", "per_household", lang),
+                             max(Decimal(0), c.per_household - u.paid_household[(hid, year)]), c.per_household))
     if c.per_admission is not None:
-        out.ceilings.append(("per admission", c.per_admission, c.per_admission))
+        out.ceilings.append(("per_admission", word("ceiling", "per_admission", lang), c.per_admission, c.per_admission))
     return out
 
 

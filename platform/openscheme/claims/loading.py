@@ -5,7 +5,8 @@ For N claims the queries are the same handful whatever N is (chunked by a few th
   2. the policies of their units (household or individual) for the benefit;
   3. the facilities, 4. their price lists;
   5. the benefit's earlier claim lines of the same people (of the whole household for
-     household ceilings), from a year before the earliest claim.
+     household ceilings), from a year before the earliest claim;
+  6. only for a benefit with `eligible_when`: the units' records (`applies.py`).
 No query is made per claim. `Book.cover` and `Book.usage` then give the pure
 `Adjudicator` its inputs.
 """
@@ -25,7 +26,7 @@ from ..storage.jsonpath import field_column
 from ..storage.models import CatalogueEntry, Individual, PriceListEntry
 from ..storage.models import Facility as FacilityRow
 from ..storage.workflow_models import ClaimLineRecord, ClaimRecord, Policy
-from .adjudication import Adjudicator, Cover, Facility, Person, Usage
+from .adjudication import Adjudicator, Applies, Cover, Facility, Person, Usage
 
 CHUNK = 5000
 BIG_CHUNK = 100_000  # PostgreSQL: ids go as one array parameter
@@ -100,6 +101,8 @@ class Book:
     # covers already worked out: (unit, date) -> (Cover, policy); a household's lines share them
     covers: dict = field(default_factory=dict, repr=False)
     years: dict = field(default_factory=dict, repr=False)  # (policy start, date) -> policy year start
+    values: dict = field(default_factory=dict, repr=False)  # unit -> typed record (benefits with eligible_when)
+    applying: dict = field(default_factory=dict, repr=False)  # (unit, date) -> Applies
 
     def unit_key(self, person: Person) -> tuple[str, int]:
         if self.scheme.is_household:
@@ -113,6 +116,18 @@ class Book:
         found = self.covers.get(key)
         if found is None:
             found = self.covers[key] = cover_from(self.scheme, self.policies.get(key[0], []), when, self.years)
+        return found
+
+    def applies(self, person: Person | None, when: date) -> Applies | None:
+        """The benefit's eligible_when for the person's unit on that date (None: the benefit has none)."""
+        if self.benefit.eligible_when is None or person is None:
+            return None
+        key = (self.unit_key(person), when)
+        found = self.applying.get(key)
+        if found is None:
+            from .applies import benefit_applies
+
+            found = self.applying[key] = benefit_applies(self.scheme, self.benefit, self.values.get(key[0]), when)
         return found
 
 
@@ -252,6 +267,10 @@ def load_book(session, scheme: Scheme, benefit: Benefit, adjudicator: Adjudicato
     book.persons = load_persons(session, scheme, sorted(set(person_ids)))
     book.policies = load_policies(session, scheme, benefit, {book.unit_key(p) for p in book.persons.values()})
     book.facilities = load_facilities(session, sorted(set(facility_ids)))
+    if benefit.eligible_when is not None:
+        from .applies import load_values
+
+        book.values = load_values(session, scheme, {book.unit_key(p) for p in book.persons.values()})
     if dates:
         longest = max([s.limits.min_days_between or 0 for s in adjudicator.catalogue.values()] + [0])
         since = min(dates) - timedelta(days=max(400, longest + 1))

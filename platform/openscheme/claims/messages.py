@@ -32,6 +32,25 @@ MESSAGES = {
     "submit_role": {"en": "Your role may not submit claims in this scheme.",
                     "fr": "Votre rôle ne permet pas de soumettre des demandes dans ce régime."},
     "not_object": {"en": "Send the claim as a JSON object.", "fr": "Envoyez la demande sous forme d'objet JSON."},
+    # verification (claims/coverage.py): the cover of a benefit today, and each service's
+    "cover_no_policy": {"en": "no policy", "fr": "aucune police"},
+    "cover_pending": {"en": "enrolled, premium not fully paid", "fr": "inscrit, prime pas entièrement payée"},
+    "cover_suspended": {"en": "policy suspended", "fr": "police suspendue"},
+    "cover_not_started": {"en": "cover starts on %(date)s", "fr": "la couverture commence le %(date)s"},
+    "cover_ended": {"en": "cover ended on %(date)s", "fr": "la couverture a pris fin le %(date)s"},
+    "cover_status": {"en": "policy %(status)s", "fr": "police : %(status)s"},
+    "cover_grace": {"en": "covered (grace period until %(date)s)", "fr": "couvert (délai de grâce jusqu'au %(date)s)"},
+    "cover_until": {"en": "covered until %(date)s", "fr": "couvert jusqu'au %(date)s"},
+    "cover_not_applicable": {"en": "the benefit does not apply to this person today: %(detail)s",
+                             "fr": "la prestation ne s'applique pas à cette personne aujourd'hui : %(detail)s"},
+    "service_genders": {"en": "for %(genders)s only", "fr": "réservé au sexe %(genders)s"},
+    "service_age": {"en": "age %(min)s–%(max)s only", "fr": "de %(min)s à %(max)s ans uniquement"},
+    "service_age_from": {"en": "from age %(min)s only", "fr": "à partir de %(min)s ans uniquement"},
+    "service_age_to": {"en": "up to age %(max)s only", "fr": "jusqu'à %(max)s ans uniquement"},
+    "service_reached": {"en": "limit of %(limit)s %(period)s reached", "fr": "limite de %(limit)s %(period)s atteinte"},
+    "service_left": {"en": "%(left)s of %(limit)s left %(period)s", "fr": "reste %(left)s sur %(limit)s %(period)s"},
+    "service_next": {"en": "next from %(date)s", "fr": "prochain à partir du %(date)s"},
+    "service_per_visit": {"en": "at most %(n)s per visit", "fr": "au plus %(n)s par visite"},
 }
 
 

@@ -44,6 +44,7 @@ from .adjudication import Adjudicator, Claim, ClaimDecision, Line, LineDecision,
 from .loading import CHUNK, among, chunks, load_book
 from .messages import msg
 from .people import find_people
+from .reasons import reason as stored_reason
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.\-]{0,63}$")
 ICD_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
@@ -453,7 +454,7 @@ class ClaimService:
             claim = Claim(str(c.id), person, facility, c.date_from, c.care_type,
                           tuple(Line(x.code, Decimal(x.quantity), Decimal(x.price_asked) if x.price_asked is not None
                                      else None) for x in claim_lines), c.date_to, c.diagnosis)
-            decision = adj.adjudicate(claim, cover, book.usage)
+            decision = adj.adjudicate(claim, cover, book.usage, book.applies(person, c.date_from) if cover.active else None)
             outcome = decision.status
             review = outcome != "rejected" and selected_for_review(benefit, scheme.code, c.facility_id, c.code,
                                                                     decision.payable)
@@ -472,7 +473,7 @@ class ClaimService:
                                json.dumps({"status": c.status}),
                                json.dumps({"status": state, "steps": route, "decision": outcome, "payable": str(payable),
                                            "review": review,
-                                           "reasons": sorted({code for d in decision.lines for code, _ in d.reasons})}),
+                                           "reasons": sorted({r[0] for d in decision.lines for r in d.reasons})}),
                                "", self.ip))
         decided = time.perf_counter()
         write_decisions(s, line_rows, claim_rows, audit_rows)
@@ -551,7 +552,7 @@ class ClaimService:
             if line.status == "accepted":
                 line.status = "adjusted"
         line.review_note = ((line.review_note + "\n") if line.review_note else "") + reason
-        line.reasons = list(line.reasons or []) + [["REV", f"reviewer: {reason}"]]
+        line.reasons = list(line.reasons or []) + [list(stored_reason("REV", "reviewer", reason=reason))]
         self.revaluate(claim)
         audit.record(self.session, user=self.user, action="adjust", entity="claim", entity_id=claim.id,
                      scheme_code=claim.scheme_code, ip=self.ip, detail=reason,

@@ -66,11 +66,11 @@ def _insurance(scheme, cover: BenefitCover) -> dict:
         if text:
             item["description"] = "; ".join(text)
         items.append(item)
-    for category, left, limit in cover.categories:
+    for category, _label, left, limit in cover.categories:
         items.append({"category": concept(SID_CATEGORY, category), "name": f"{category} per year",
                       "benefit": [{"type": concept(BENEFIT_TYPE, "visit", "Visit"),
                                    "allowedUnsignedInt": int(limit), "usedUnsignedInt": int(limit - left)}]})
-    for label, left, limit in cover.ceilings:
+    for _kind, label, left, limit in cover.ceilings:
         items.append({"category": {"text": "ceiling"}, "name": f"ceiling {label}",
                       "benefit": [{"type": concept(BENEFIT_TYPE, "benefit", "Benefit"),
                                    "allowedMoney": money(limit, cur), "usedMoney": money(limit - left, cur)}]})

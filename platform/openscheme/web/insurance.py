@@ -11,26 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..claims import reasons
 from ..storage.models import Facility, Location
 from .i18n import current_language
 from .permissions import roles_for
 
-# the reason codes of automated adjudication, for translation (the detail after ":" stays as computed)
-REASON_TITLES = {
-    "R01": _l("not covered by the benefit package"),
-    "R02": _l("not on the facility's price list"),
-    "R03": _l("no active cover on the date of service"),
-    "R04": _l("not allowed for the patient's age or sex"),
-    "R05": _l("too soon after the previous one"),
-    "R06": _l("maximum number for the period reached"),
-    "R07": _l("quantity above the limit per visit"),
-    "R08": _l("waiting period not over"),
-    "R09": _l("care type not offered or not allowed"),
-    "R10": _l("ceiling reached"),
-    "R11": _l("duplicate of a service already claimed"),
-    "R12": _l("facility level not covered by the benefit"),
-    "REV": _l("changed by the reviewer"),
-}
 STATUS_LABELS = {
     "accepted": _l("accepted"), "adjusted": _l("adjusted"), "rejected": _l("rejected"), "entered": _l("entered"),
     "submitted": _l("submitted"), "checked": _l("checked"), "review": _l("in review"),
@@ -105,15 +90,10 @@ def allowed_facility_ids(permission: str, scheme_code: str) -> set[int] | None:
     return {f.id for f in facilities_for(permission, scheme_code)}
 
 
-def reason_text(code: str, text: str) -> str:
-    """A reason in the interface language: the translated title, then the computed detail."""
-    title = REASON_TITLES.get(code)
-    if title is None:
-        return text
-    detail = text.split(": ", 1)[1] if ": " in text else ""
-    if code == "REV":
-        detail = text.split(": ", 1)[1] if ": " in text else text
-    return f"{title}: {detail}" if detail else str(title)
+def reason_text(stored, scheme=None) -> str:
+    """A decision's reason in the interface language (`claims.reasons`: title and detail), with the
+    labels of the scheme's fields and choices when a condition's values are shown."""
+    return reasons.reason_text(stored, current_language(), reasons.field_labels(scheme) if scheme else None)
 
 
 def amount(value) -> str:
