@@ -34,11 +34,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..registry import audit
 from ..registry.importer import Importer
 from ..registry.search import UID_RE, search
-from ..registry.service import Registry
+from ..registry.service import Registry, location_fields
 from ..storage.models import Household, Individual, LoginAttempt, User
 from ..web.app import catalog, csrf, db_session
 from ..web.auth import recent_failures
-from ..web.permissions import can, requires, schemes_visible, scope_paths
+from ..web.permissions import can, home_place, requires, schemes_visible, scope_paths
 from . import tokens
 from .describe import plain, scheme_description, scheme_summary
 from .openapi import build_document
@@ -331,8 +331,10 @@ def _check_place(registry: Registry, scheme, data, permission: str) -> None:
     (Checked up front rather than undone afterwards: the record's place is known only once its
     location fields are validated, and a refused record must leave no trace.)
     """
-    if not isinstance(data, dict) or scope_paths(current_user, permission, scheme.code) == ["/"]:
-        return  # not a record (the validation says so), or a user who may act everywhere
+    if not isinstance(data, dict) or scope_paths(current_user, permission, scheme.code) == ["/"] \
+            or not location_fields(scheme):
+        return  # not a record (the validation says so), a user who may act everywhere, or a record
+        # of a scheme without places (it goes to the user's own area)
     _values, errors, _roles, path = registry.validate(scheme, data)
     if not errors and not can(current_user, permission, scheme.code, path):
         raise ApiError(403, "outside_area", t("You may not register or change records in this location."))
@@ -453,7 +455,8 @@ def register(code: str):
     data = json_body()
     registry = _registry()
     _check_place(registry, scheme_, data, "registry.edit")
-    result = registry.register(code, data, alone=True)  # (this request's transaction writes nothing else)
+    result = registry.register(code, data, alone=True,  # (this request's transaction writes nothing else)
+                               place=home_place(registry.session, current_user, "registry.edit", scheme_))
     s = _session()
     if not result.ok:
         s.rollback()

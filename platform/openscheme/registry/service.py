@@ -192,22 +192,27 @@ class Registry:
             path = self.check_locations(scheme, record.values, errors)
         return record.values, errors, record.member_roles, path
 
-    def register(self, scheme_code: str, data, *, alone: bool = False) -> SaveResult:
+    def register(self, scheme_code: str, data, *, alone: bool = False, place: Location | None = None) -> SaveResult:
         """Validate and save a new record. `alone`: the session's transaction holds nothing else (the
-        API's requests) - the insert then needs no savepoint, and a refused one rolls it all back."""
+        API's requests) - the insert then needs no savepoint, and a refused one rolls it all back.
+        `place`: where a record of a scheme without location fields belongs (the officer's area), so
+        that an officer limited to an area sees what they registered."""
         scheme = self.catalog.current(scheme_code)
         version_id = self.catalog.version_id(scheme_code)
         values, errors, roles, path = self.validate(scheme, data)
+        home = place if place is not None and not location_fields(scheme) else None
+        if home is not None:
+            path = home.path
         if not errors and not unique_indexes_present(self.session, scheme):
             errors = self.find_duplicates(scheme, values)
         if errors:
             return SaveResult(None, errors)
         try:
             if alone:
-                unit = self._insert(scheme, version_id, values, roles, path)
+                unit = self._insert(scheme, version_id, values, roles, path, home)
             else:
                 with self.session.begin_nested():
-                    unit = self._insert(scheme, version_id, values, roles, path)
+                    unit = self._insert(scheme, version_id, values, roles, path, home)
         except IntegrityError:
             if alone:
                 self.session.rollback()
@@ -218,7 +223,8 @@ class Registry:
                      entity_id=unit.id, scheme_code=scheme.code, after=self.snapshot(unit), ip=self.ip)
         return SaveResult(unit, [])
 
-    def _insert(self, scheme: Scheme, version_id: int, values: dict, roles: list, path: str):
+    def _insert(self, scheme: Scheme, version_id: int, values: dict, roles: list, path: str,
+                home: Location | None = None):
         """Insert the record (a household with its members, or a person) and return it as a persistent
         ORM object, with its members loaded.
 
@@ -226,7 +232,7 @@ class Registry:
         one), not an ORM flush: the same rows for a fraction of the time, which is most of an API
         registration's. The ORM objects are then made from the values written (the database's
         defaults from RETURNING) and attached to the session as loaded: reading them costs no query."""
-        location = self._location_code(scheme, values)
+        location = home.code if home is not None else self._location_code(scheme, values)
         user_id = getattr(self.user, "id", None)
         conn = self.session.connection()
         common = {"scheme_code": scheme.code, "scheme_version_id": version_id, "location_code": location,
@@ -301,8 +307,10 @@ class Registry:
             with self.session.begin_nested():
                 unit.data = to_storage(values)
                 unit.scheme_version_id = version_id
-                unit.location_code = self._location_code(scheme, values)
-                unit.location_path = path
+                if location_fields(scheme):  # else the record stays where it was registered
+                    unit.location_code = self._location_code(scheme, values)
+                    unit.location_path = path
+                path = unit.location_path
                 unit.updated_at = now
                 unit.row_version = (unit.row_version or 1) + 1
                 if isinstance(unit, Household):

@@ -135,9 +135,15 @@ def register_blueprints(app: Flask) -> None:
                 module.init_app(app)
 
 
-def add_scheme_link(app: Flask, endpoint: str, label, permission: str) -> None:
-    """A link on each scheme's card of the home page (label: a lazy_gettext string)."""
-    app.extensions.setdefault("scheme_links", []).append((endpoint, label, permission))
+def add_scheme_link(app: Flask, endpoint: str, label, permission: str, applies=None) -> None:
+    """A link on each scheme's card of the home page (label: a lazy_gettext string), for those who
+    hold the permission there; `applies(scheme)` says which schemes have the page (default: all)."""
+    app.extensions.setdefault("scheme_links", []).append((endpoint, label, permission, applies))
+
+
+def has_benefit(kind: str):
+    """For add_scheme_link: the schemes with a benefit of this kind (insurance, voucher, cash)."""
+    return lambda scheme: any(b.kind == kind for b in scheme.benefits)
 
 
 SECURITY_HEADERS = {

@@ -27,7 +27,7 @@ from ..policies import terms
 from ..policies.workflow import available, roles_of
 from ..storage.models import AuditLog, Facility, Icd10Code, Individual
 from ..storage.workflow_models import ClaimBatch, ClaimRecord
-from .app import add_scheme_link
+from .app import add_scheme_link, has_benefit
 from .i18n import current_language
 from .insurance import (
     allowed_facility_ids,
@@ -49,8 +49,8 @@ SYSTEM_STEPS = ("check", "submit", "batch", "pay")
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_scheme_link(app, "claims.index", _l("Claims"), "claims.view")
-    add_scheme_link(app, "claims.batches", _l("Payment batches"), "claims.batch")
+    add_scheme_link(app, "claims.index", _l("Claims"), "claims.view", has_benefit("insurance"))
+    add_scheme_link(app, "claims.batches", _l("Payment batches"), "claims.batch", has_benefit("insurance"))
 
 
 def service() -> ClaimService:

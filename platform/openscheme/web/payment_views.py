@@ -570,9 +570,9 @@ def retry(payment_id: int):
 
 
 def init_app(app) -> None:
-    from .app import add_scheme_link
+    from .app import add_scheme_link, has_benefit
 
     app.register_blueprint(bp)
     register_kind("targeting", _l("Targeting run"), _targeting_summary)
     register_kind("cycle.prepare", _l("Preparing a payment cycle"), _prepare_summary)
-    add_scheme_link(app, "payments.index", _l("Targeting and payments"), "payments.view")
+    add_scheme_link(app, "payments.index", _l("Targeting and payments"), "payments.view", has_benefit("cash"))

@@ -23,7 +23,7 @@ from ..policies.workflow import available, roles_of
 from ..registry.search import scope_filter
 from ..storage.models import Household, Individual
 from ..storage.workflow_models import Contribution, Policy
-from .app import add_scheme_link
+from .app import add_scheme_link, has_benefit
 from .i18n import current_language
 from .insurance import catalog, insurance_scheme, int_arg, render, session
 from .permissions import can, require_location, requires, scope_paths
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_scheme_link(app, "policies.index", _l("Policies"), "policies.view")
+    add_scheme_link(app, "policies.index", _l("Policies"), "policies.view", has_benefit("insurance"))
 
 
 def policies() -> Policies:

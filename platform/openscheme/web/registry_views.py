@@ -40,7 +40,7 @@ from ..registry.service import Registry, location_fields
 from ..storage.models import AuditLog, Household, Individual, Location
 from . import registry_display as display
 from .i18n import current_language
-from .permissions import can, require_location, requires, scope_paths
+from .permissions import can, home_place, require_location, requires, scope_paths
 
 bp = Blueprint("registry", __name__)
 PAGE_SIZE = 25
@@ -101,7 +101,10 @@ def outside_area(service: Registry, scheme, data: dict, permission: str) -> list
 
     Checked *before* saving: the place is computed as the service will compute it, so
     nothing has to be rolled back (on SQLite a released savepoint is already committed).
+    A scheme without location fields puts a record in the officer's own area (`home_place`).
     """
+    if not location_fields(scheme):
+        return []
     values, errors, _roles, path = service.validate(scheme, data)
     if errors or can(current_user, permission, scheme.code, path):
         return []  # invalid records get their own errors from the service
@@ -178,7 +181,8 @@ def register_page(code: str, variant: str):
         service = registry()
         errors = outside_area(service, s, posted.data, "registry.edit")
         if not errors:
-            result = service.register(code, posted.data)
+            result = service.register(code, posted.data,
+                                      place=home_place(session, current_user, "registry.edit", s))
             errors = list(result.errors)
         if not errors:
             session.commit()

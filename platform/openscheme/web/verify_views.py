@@ -19,7 +19,7 @@ from ..claims.people import display_name, find_people, uid_in
 from ..policies.service import Policies
 from ..registry import audit
 from ..storage.models import Household, Individual
-from .app import add_scheme_link
+from .app import add_scheme_link, has_benefit
 from .i18n import current_language
 from .insurance import catalog, insurance_schemes, render, session
 from .permissions import can, requires
@@ -29,7 +29,7 @@ bp = Blueprint("verify", __name__)
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    add_scheme_link(app, "verify.lookup", _l("Verify cover"), "coverage.verify")
+    add_scheme_link(app, "verify.lookup", _l("Verify cover"), "coverage.verify", has_benefit("insurance"))
 
 
 def people_for(q: str, scheme_code: str | None = None):

@@ -380,7 +380,7 @@ def statement_csv(scheme, facility, period):
 
 
 def init_app(app) -> None:
-    from .app import add_scheme_link
+    from .app import add_scheme_link, has_benefit
 
     app.register_blueprint(bp)
-    add_scheme_link(app, "vouchers.index", _l("Vouchers"), "vouchers.view")
+    add_scheme_link(app, "vouchers.index", _l("Vouchers"), "vouchers.view", has_benefit("voucher"))
