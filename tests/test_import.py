@@ -146,8 +146,9 @@ def test_reimporting_the_same_file_adds_nothing(app, session):
     relaid = [{k: f" {v} " for k, v in row.items()} for row in household("HH1", repeat=True)]
     third = run(app, session, "cm-educash", csv_bytes(relaid, EDUCASH_COLUMNS, delimiter=";"))
     assert (third.created, third.skipped) == (0, 1), third.issues
-    # one audit entry per import, none per row
-    entries = session.query(AuditLog).filter_by(action="import").all()
+    # one audit entry per import, none per row; in the order written (ORDER BY: without it PostgreSQL returns
+    # the rows where they lie in the table, and new rows fill the space other tests' deleted rows left)
+    entries = session.query(AuditLog).filter_by(action="import").order_by(AuditLog.id).all()
     assert len(entries) == 3
     assert entries[0].after["created"] == 2 and "file.csv" in entries[0].detail
     assert session.query(AuditLog).filter_by(action="create").count() == 0
