@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from openscheme.claims.service import ClaimService  # noqa: E402
@@ -51,6 +51,7 @@ from openscheme.storage.db import Database  # noqa: E402
 from openscheme.storage.migrate import upgrade  # noqa: E402
 from openscheme.storage.models import Facility, Household, Individual  # noqa: E402
 from openscheme.storage.schemes import SchemeCatalog  # noqa: E402
+from openscheme.storage.scratch import fresh_postgres  # noqa: E402
 from openscheme.storage.workflow_models import ClaimRecord  # noqa: E402
 
 SCHEME_FILE = ROOT / "examples" / "tz_chf.yaml"
@@ -329,21 +330,6 @@ def run_premiums(db: Database, catalog: SchemeCatalog, n: int, label: str) -> di
     return {"households_per_s": count / seconds}
 
 
-def fresh_postgres(url: str):
-    base = make_url(url)
-    name = f"{base.database}_claims_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -358,7 +344,7 @@ def main(argv=None) -> int:
         tmp = tempfile.TemporaryDirectory()
         url, label = f"sqlite:///{tmp.name}/claims.db", "sqlite"
     else:
-        url, drop = fresh_postgres(args.database_url)
+        url, drop = fresh_postgres(args.database_url, f"{make_url(args.database_url).database}_claims_bench")
         label = "postgresql"
     db = Database(url)
     try:

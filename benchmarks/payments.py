@@ -37,13 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from openscheme.payments import cycles  # noqa: E402
 from openscheme.storage.db import Database  # noqa: E402
 from openscheme.storage.migrate import upgrade  # noqa: E402
 from openscheme.storage.schemes import SchemeCatalog  # noqa: E402
+from openscheme.storage.scratch import fresh_postgres  # noqa: E402
 from openscheme.storage.workflow_models import Payment  # noqa: E402
 from openscheme.targeting.run import approve_run, run_targeting  # noqa: E402
 
@@ -204,21 +204,6 @@ def run_on(url: str, n: int, label: str) -> dict:
         db.dispose()
 
 
-def fresh_postgres(url: str) -> tuple[str, callable]:
-    base = make_url(url)
-    name = f"openscheme_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
 
 # ---- report --------------------------------------------------------------------------------------
 
@@ -258,7 +243,7 @@ def main(argv=None) -> int:
     results = []
     try:
         if not args.skip_postgres:
-            url, drop = fresh_postgres(args.database_url)
+            url, drop = fresh_postgres(args.database_url, "openscheme_bench")
             try:
                 results.append(run_on(url, args.households, "postgresql"))
             finally:

@@ -42,7 +42,6 @@ import csv
 import http.client
 import json
 import math
-import os
 import random
 import resource
 import shutil
@@ -442,24 +441,6 @@ def _registrations(post, bodies: list[str], warmup: int) -> float:
 # ---- one database ----------------------------------------------------------------------------
 
 
-def fresh_postgres(server_url: str) -> tuple[str, callable]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server_url)
-    name = f"bench_registry_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
 
 def bench_database(dialect: str, url: str, files: dict, args, households_in_file: int) -> Result:
     from openscheme import create_app
@@ -571,7 +552,9 @@ def main(argv=None) -> int:
         print(f"generated {args.rows:,} np-ssf rows and {args.rows:,} cm-educash rows ({households:,} households) "
               f"in {time.perf_counter() - started:.1f} s under {work}", flush=True)
         if args.database_url:
-            url, drop = fresh_postgres(args.database_url)
+            from openscheme.storage.scratch import fresh_postgres
+
+            url, drop = fresh_postgres(args.database_url, "bench_registry", admin_database="postgres")
             try:
                 results.append(bench_database("postgresql", url, files, args, households))
             finally:
