@@ -4,7 +4,9 @@
   is covered today (a facility clerk can verify it and submit claims). Enrolled on the insurance
   year's start, or 200 days ago, and renewed without a gap when the year began recently, so that
   waiting periods are over; a wage scheme's member has paid every month's shares since.
-- Voucher schemes: half of them, among the entitled people, have received the voucher set (a clerk can redeem).
+- Voucher schemes: half of them, among the entitled people, have received the voucher set (a clerk can
+  redeem), 40 days ago when they were entitled then; every other one of those used a voucher last
+  month at a facility of their country, so that a payment officer has a facility to reimburse.
 
 Everything goes through the services the screens use (`policies.service`, `vouchers.service`), as
 the demo's enrolment officer. Idempotent: units that have a policy or vouchers count towards the half
@@ -24,11 +26,12 @@ from ..policies import terms
 from ..policies.formal import shares as wage_shares
 from ..policies.service import Policies, PolicyError
 from ..registry.values import record_input
-from ..storage.models import Household, Individual, User
+from ..storage.models import Facility, Household, Individual, Location, User
 from ..storage.workflow_models import Policy, Voucher
 from ..vouchers import service as vouchers
 
 ENROLLED_DAYS_AGO = 200
+VOUCHERS_DAYS_AGO = 40
 
 
 @dataclass
@@ -36,6 +39,7 @@ class ActivityReport:
     scheme: str
     policies: int = 0
     vouchers: int = 0
+    redeemed: int = 0
 
     def __str__(self) -> str:
         done = []
@@ -43,6 +47,8 @@ class ActivityReport:
             done.append(f"{self.policies} insured")
         if self.vouchers:
             done.append(f"{self.vouchers} with vouchers")
+        if self.redeemed:
+            done.append(f"{self.redeemed} vouchers used last month")
         return f"{self.scheme}: {', '.join(done) or 'nothing to add'}"
 
 
@@ -92,6 +98,26 @@ def entitled(scheme: Scheme, person: Individual, benefit_code: str, on: date) ->
     return ev.record.ok and ev.eligible and outcome is not None and outcome.entitled
 
 
+def use_one_last_month(session, scheme: Scheme, benefit, person: Individual, issued: list, today: date, user) -> int:
+    """Redeem the first voucher valid last month at a facility of the country that takes it; 1 if done."""
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    query = select(Facility).join(Location, Location.id == Facility.location_id) \
+        .where(Facility.active.is_(True), Location.path.like(f"/{scheme.country}/%")).order_by(Facility.code)
+    if benefit.facility_levels:
+        query = query.where(Facility.level.in_(benefit.facility_levels))
+    facility = session.scalar(query)
+    for voucher in issued:
+        on = max(voucher.valid_from, last_month_end.replace(day=1))
+        if facility is None or on > last_month_end or (voucher.valid_until and on > voucher.valid_until):
+            continue
+        services = next((v.services for v in benefit.vouchers if v.type == voucher.type), ())
+        if services:
+            vouchers.redeem(session, scheme, voucher.code, facility=facility, service_code=services[0],
+                            holder_uid=person.uid, on=on, user=user)
+            return 1
+    return 0
+
+
 def seed_activity(database, catalog, scheme_code: str, officer: str = "enrolment",
                   today: date | None = None) -> ActivityReport:
     today = today or date.today()
@@ -128,9 +154,16 @@ def seed_activity(database, catalog, scheme_code: str, officer: str = "enrolment
                     continue
                 if session.scalar(select(Voucher.id).where(Voucher.individual_id == unit.id).limit(1)) is not None:
                     left -= 1
-                elif entitled(scheme, unit, benefit.code, today):
-                    vouchers.enrol(session, scheme, unit, today, version_id)
-                    vouchers.issue(session, scheme, benefit, unit, today, user)
-                    report.vouchers += 1
-                    left -= 1
+                    continue
+                issued_on = today - timedelta(days=VOUCHERS_DAYS_AGO)
+                if not entitled(scheme, unit, benefit.code, issued_on):
+                    issued_on = today
+                    if not entitled(scheme, unit, benefit.code, today):
+                        continue
+                vouchers.enrol(session, scheme, unit, issued_on, version_id)
+                issued = vouchers.issue(session, scheme, benefit, unit, issued_on, user)
+                report.vouchers += 1
+                left -= 1
+                if report.vouchers % 2 == 1:
+                    report.redeemed += use_one_last_month(session, scheme, benefit, unit, issued, today, user)
     return report

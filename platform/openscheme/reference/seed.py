@@ -121,7 +121,8 @@ def seed_catalogue(session, schemes: list[Scheme]) -> CatalogueResult:
                                                        price=price))
                     lists[price_list.name] = price_list
                     result.price_lists_added += 1
-                result.price_lists.setdefault(scheme.code, {})[level] = price_list
+                # a facility has one list: the scheme's first benefit's (a second benefit uses its own facilities)
+                result.price_lists.setdefault(scheme.code, {}).setdefault(level, price_list)
     session.flush()
     return result
 

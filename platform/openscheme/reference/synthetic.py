@@ -410,23 +410,37 @@ class RecordGenerator:
         values["members"] = members
         return values
 
-    def aim_eligible(self, data: dict, rng: random.Random, tries: int = 4) -> None:
-        """Regenerate the fields read by the eligibility rules the record fails, a few times, so that
-        most demo beneficiaries qualify (a record that stays invalid is left to `repair`)."""
+    def aim_eligible(self, data: dict, rng: random.Random, tries: int = 6) -> None:
+        """Regenerate the fields read by what the record fails - an eligibility rule, a benefit's
+        condition, a cash amount of zero - a few times, so that most demo beneficiaries qualify and get
+        something (a record that stays invalid is left to `repair`)."""
         from ..evaluation import evaluate
 
         for _ in range(tries):
             ev = evaluate(self.scheme, clean(data), as_of=self.today, explain=False)
-            if not ev.record.ok or ev.eligible:
+            if not ev.record.ok:
+                return
+            formulas = [r.formula for r in self.scheme.eligibility if r.name in ev.failed_rules]
+            for b in self.scheme.benefits if ev.eligible else ():
+                outcome = ev.benefit(b.code)
+                if outcome is None:
+                    continue
+                failed = {c.name for c in outcome.conditions if not c.passed}
+                formulas += [c.formula for c in b.conditions if c.name in failed]
+                if b.eligible_when is not None and not outcome.entitled and not failed:
+                    formulas.append(b.eligible_when)
+                if b.kind == "cash" and b.amount is not None and outcome.entitled and outcome.amount is not None \
+                        and outcome.amount.value <= 0:
+                    formulas.append(b.amount)
+            if not formulas:
                 return
             names: set[str] = set()
-            for rule in self.scheme.eligibility:
-                if rule.name in ev.failed_rules:
-                    names |= set(rule.formula.names) | set(rule.formula.member_names)
+            for formula in formulas:
+                names |= set(formula.names) | set(formula.member_names)
             places = {f.name for f in self.scheme.fields if f.type == "location"}
             if names & places:  # places are drawn together, each inside the one above
                 data.update(self._locations(rng))
-            names -= places
+            names -= places | {"dob", "sex", "first_name", "last_name"}  # people stay who they are
             self._fill(self.scheme.fields, data, data, data.get("_person"), rng, only=names)
             for member in data.get("members") or []:
                 self._fill(self.scheme.member_fields, member, data, member.get("_person"), rng, only=names)
