@@ -43,7 +43,6 @@ from ..storage.models import Facility, Household, Icd10Code, Individual
 from ..storage.workflow_models import ClaimRecord, Policy
 from ..web.app import catalog, csrf, db_session
 from ..web.permissions import can, requires, schemes_visible
-from . import tokens
 from . import views as api
 from .claims_views import facility_allowed, insurance_schemes, service
 
@@ -81,18 +80,10 @@ def outcome_response(status: int, issues: list[dict]) -> Response:
 
 @bp.before_request
 def _authenticate():
-    """Bearer token or anonymous (then @requires answers 401)."""
-    header = request.headers.get("Authorization", "")
-    if not header:
-        api._set_user(None)
-        return None
-    kind, _sep, value = header.strip().partition(" ")
-    found = tokens.lookup(db_session(), value.strip()) if kind.lower() == "bearer" else None
-    if found is None:
-        api._set_user(None)
+    """Bearer token or anonymous (then @requires answers 401); a bad token gets an OperationOutcome."""
+    if not api.bearer_login():
         return fhir_response(for_status(401, "The token is unknown or has expired: ask for a new one at "
                                              "/api/v1/token.", "bad_token"), 401)
-    api._set_user(found[0])
     return None
 
 

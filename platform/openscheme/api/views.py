@@ -225,24 +225,35 @@ def _set_user(user) -> None:
         g._login_user = user
 
 
-@bp.before_request
-def _authenticate():
-    """Bearer token or anonymous: a session cookie never authenticates the API (it is CSRF-exempt)."""
+def bearer_login() -> bool:
+    """Log the request in from its `Authorization: Bearer` header, for every API (JSON, claims, FHIR).
+    False when the header holds no valid token (the caller answers 401 in its own format); True
+    otherwise - anonymous without a header, and @requires answers 401 where a user is needed.
+    A session cookie never authenticates an API request (the APIs are CSRF-exempt)."""
     g.api_token = None
-    if request.endpoint == "api.token" and request.method == "POST":
-        _set_user(None)
-        return None
     header = request.headers.get("Authorization", "")
     if not header:
         _set_user(None)
-        return None
+        return True
     kind, _sep, value = header.strip().partition(" ")
     found = tokens.lookup(_session(), value.strip()) if kind.lower() == "bearer" else None
     if found is None:
         _set_user(None)
-        return error(401, "bad_token", t("The token is unknown or has expired: ask for a new one at /api/v1/token."))
+        return False
     user, g.api_token = found
     _set_user(user)
+    return True
+
+
+@bp.before_request
+def _authenticate():
+    """Bearer token or anonymous; asking for a token needs neither."""
+    if request.endpoint == "api.token" and request.method == "POST":
+        g.api_token = None
+        _set_user(None)
+        return None
+    if not bearer_login():
+        return error(401, "bad_token", t("The token is unknown or has expired: ask for a new one at /api/v1/token."))
     return None
 
 
