@@ -281,7 +281,7 @@ class Adjudicator:
                 d.reject("R05", "days_apart", code=s.code, days=lim.min_days_between, date=max(recent).isoformat())
                 return
         if lim.per_visit is not None and d.quantity > lim.per_visit:
-            d.adjust("R07", "per_visit", code=s.code, limit=lim.per_visit, asked=str(d.quantity))
+            d.adjust("R07", "per_visit", code=s.code, limit=lim.per_visit, asked=quantity_text(d.quantity))
             d.quantity = Decimal(lim.per_visit)
         for period, used, limit in (
             ("day", usage.day[(pid, s.code, when)], lim.per_day),

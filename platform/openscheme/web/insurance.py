@@ -24,6 +24,18 @@ STATUS_LABELS = {
     "expired": _l("expired"), "cancelled": _l("cancelled"), "open": _l("open"),
 }
 
+# the claims workflow in a claim's history and on its buttons: a scheme that declares its workflow
+# labels the steps in its YAML; the default workflow's steps (named, not labelled) and the services'
+# own actions are said here
+CLAIM_ACTIONS = {
+    "create": _l("entered"), "submit": _l("submitted"), "adjudicate": _l("decided automatically"),
+    "check": _l("checked"), "reject": _l("rejected"), "select_for_review": _l("selected for review"),
+    "valuate": _l("valued"), "adjust": _l("line changed"), "feedback": _l("feedback"), "batch": _l("batched"),
+    "pay": _l("paid"),
+}
+STEP_BUTTONS = {"submit": _l("Submit"), "reject": _l("Reject"), "select_for_review": _l("Select for review"),
+                "valuate": _l("Valuate")}
+
 
 def session():
     from .app import db_session
@@ -96,6 +108,26 @@ def reason_text(stored, scheme=None) -> str:
     return reasons.reason_text(stored, current_language(), reasons.field_labels(scheme) if scheme else None)
 
 
+def _declared(t) -> bool:
+    """A transition labelled in the YAML (not only named)."""
+    return any(text != t.name.replace("_", " ") for text in t.label.values.values())
+
+
+def step_label(t) -> str:
+    """A workflow step's button: its label from the YAML, else ours."""
+    if not _declared(t) and t.name in STEP_BUTTONS:
+        return str(STEP_BUTTONS[t.name])
+    return text_of(t.label)
+
+
+def action_label(action: str, workflow=None) -> str:
+    """An entry of a claim's history: a step declared in the YAML by its label, else ours."""
+    t = next((t for t in workflow.transitions if t.name == action), None) if workflow is not None else None
+    if t is not None and _declared(t):
+        return text_of(t.label)
+    return str(CLAIM_ACTIONS.get(action, action.replace("_", " ")))
+
+
 def amount(value) -> str:
     if value is None:
         return ""
@@ -117,6 +149,7 @@ def text_of(value) -> str:
 def render(template: str, http_status: int = 200, **context):
     context.setdefault("lang", current_language())
     return render_template(template, amount=amount, status_label=label, reason_text=reason_text, text_of=text_of,
+                           step_label=step_label, action_label=action_label,
                            **context), http_status
 
 
