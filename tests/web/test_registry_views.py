@@ -143,6 +143,45 @@ def test_edit_is_audited_with_before_and_after(app, officer, session):
     assert "Someone else changed this record meanwhile" in r.get_data(as_text=True)
 
 
+def test_removing_a_member_row_in_the_middle_keeps_the_others_data(app, officer, session):
+    """Rows carry the member's uid: saving matches them to the stored members by who they are."""
+    third = {"members-2-first_name": "Fatou", "members-2-last_name": "Jallow", "members-2-sex": "F",
+             "members-2-dob": "2008-01-01", "members-2-national_id": ""}
+    uid = uid_from(officer.post("/s/gm-nafa-quick/register", data=nafa_post(**third)))
+    household = session.scalar(select(Household).where(Household.uid == uid))
+    before = {m.data["first_name"]: m.uid for m in household.members}
+    page = officer.get(f"/r/{uid}/edit").get_data(as_text=True)
+    ids = dict(re.findall(r'name="members-(\d)-_member" value="([^"]*)"', page))
+    assert ids == {"0": before["Awa"], "1": before["Lamin"], "2": before["Fatou"]}
+    assert 'name="members-__index__-_member" value=""' in page  # a row added in the page is a new member
+    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    data = {k: v for k, v in nafa_post(**third).items() if not k.startswith("members-1-")}
+    data |= {"members-0-_member": ids["0"], "members-2-_member": ids["2"], "members-2-dob": "2008-02-02",
+             "row_version": version}
+    r = officer.post(f"/r/{uid}/edit", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
+    session.rollback()
+    household = session.scalar(select(Household).where(Household.uid == uid))
+    kept = {m.uid: m for m in household.members if m.active}
+    assert set(kept) == {before["Awa"], before["Fatou"]}
+    assert kept[before["Fatou"]].data["dob"] == "2008-02-02" and kept[before["Fatou"]].data["first_name"] == "Fatou"
+    assert [m.position for m in household.members] == [0, 1]
+    lamin = session.scalar(select(Individual).where(Individual.uid == before["Lamin"]))
+    assert lamin.active is False and lamin.household_id is None and lamin.data["first_name"] == "Lamin"
+    # a uid that is not one of this household's members is a new member, never someone else's record
+    other = uid_from(officer.post("/s/gm-nafa-quick/register", data=nafa_post(**{
+        "members-0-national_id": "987654321", "members-1-first_name": "Omar"})))
+    session.rollback()
+    stranger = session.scalar(select(Household).where(Household.uid == other)).members[1].uid
+    page = officer.get(f"/r/{uid}/edit").get_data(as_text=True)
+    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    data |= {"members-2-_member": stranger, "row_version": version}
+    assert officer.post(f"/r/{uid}/edit", data=data).status_code == 302
+    session.rollback()
+    assert session.scalar(select(Individual).where(Individual.uid == stranger)).household.uid == other
+    assert before["Fatou"] not in {m.uid for m in session.scalar(select(Household).where(Household.uid == uid)).members}
+
+
 def test_deactivate_and_reactivate_need_a_reason(app, officer, session):
     uid = uid_from(officer.post("/s/gm-nafa-quick/register", data=nafa_post()))
     r = officer.post(f"/r/{uid}/deactivate", data={"reason": ""}, follow_redirects=True)

@@ -19,11 +19,12 @@ from wtforms import Form
 from wtforms.fields import FieldList, FormField
 
 from ..definitions.model import Field, Scheme
-from .fields import FIELD_CLASSES, RolesField, option
+from .fields import FIELD_CLASSES, MemberIdField, RolesField, option
 
 VARIANTS = ("full", "quick")
 ATTR = "f_"  # form attribute of a declared field: f_<name> (see fields.Declared)
 ROLES_ATTR = "os_roles"
+MEMBER_ATTR = "os_member"  # the stored member a row shows (posted as members-<i>-_member; empty: a new one)
 _cache: dict[tuple, type] = {}
 _lock = Lock()
 MAX_CACHED = 256
@@ -161,6 +162,10 @@ class SchemeForm(Form):
     def roles_field(self):
         return self._fields.get(ROLES_ATTR)
 
+    @property
+    def member_id_field(self):
+        return self._fields.get(MEMBER_ATTR)
+
 
 class MemberForm(SchemeForm):
     """One row of the household roster."""
@@ -195,6 +200,7 @@ def build(scheme: Scheme, lang: str, variant: str = "full") -> type[UnitForm]:
             member_attrs[ROLES_ATTR] = RolesField(
                 label="roles", field_name="roles",
                 choices=[option(r.name, r.label.get(label_lang, scheme.default_language) or r.name) for r in scheme.roles])
+        member_attrs[MEMBER_ATTR] = MemberIdField(label="member", field_name="_member")
         member_cls = type(f"{class_name(scheme)}Member", (MemberForm,), member_attrs)
         unit_attrs["member_form"] = member_cls
         # one entry more than allowed, so that validate_record can say "at most n members"

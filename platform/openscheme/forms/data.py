@@ -15,7 +15,7 @@ from flask_babel import gettext
 
 from ..definitions.model import Scheme
 from ..evaluation.records import FieldError, validate_record
-from .builder import ATTR, ROLES_ATTR, UnitForm
+from .builder import ATTR, MEMBER_ATTR, ROLES_ATTR, UnitForm
 
 # rendered as a fieldset (id "<id>-group"): the error summary links to the group
 GROUPS = ("boolean", "select_multiple", "gps")
@@ -29,6 +29,7 @@ class Posted:
 
     data: dict
     rows: list[int] = field(default_factory=list)  # record member index -> form row index
+    member_ids: list[str | None] = field(default_factory=list)  # record member index -> stored member uid
 
 
 def _blank(value) -> bool:
@@ -42,6 +43,7 @@ def record_from_form(form: UnitForm) -> Posted:
         if f.spec.calculate is None:
             data[f.spec.name] = f.record_value()
     rows: list[int] = []
+    member_ids: list[str | None] = []
     if form.scheme.is_household:
         members = []
         for i, entry in enumerate(form.members.entries):
@@ -54,14 +56,16 @@ def record_from_form(form: UnitForm) -> Posted:
                 values["roles"] = roles
             members.append(values)
             rows.append(i)
+            member_id = row.member_id_field.data if row.member_id_field is not None else None
+            member_ids.append((member_id or "").strip().upper() or None)
         data["members"] = members
-    return Posted(data, rows)
+    return Posted(data, rows, member_ids)
 
 
 def _attr_keys(values: dict) -> dict:
     out = {}
     for key, value in values.items():
-        out[ROLES_ATTR if key in ("roles", "role") else ATTR + key] = value
+        out[ROLES_ATTR if key in ("roles", "role") else MEMBER_ATTR if key == "_member" else ATTR + key] = value
     return out
 
 

@@ -227,6 +227,17 @@ class GpsField(Declared, Field):
         return self.record_value() or ""
 
 
+class MemberIdField(Declared, StringField):
+    """Hidden: the uid of the stored member a row of the edit form shows, so that saving matches rows to
+    members by who they are, not by their position (a row removed in the middle shifts nothing)."""
+
+    def process_data(self, value):
+        self.data = None if value is None else str(value)
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
 class RolesField(MultiChoiceField):
     """The roles a household member holds (scheme.roles), as checkboxes."""
 

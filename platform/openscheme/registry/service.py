@@ -286,8 +286,11 @@ class Registry:
                                for m in unit.members]
         return snap
 
-    def update(self, unit, data, expected_version: int | None = None) -> SaveResult:
-        """Replace a record's values (members matched by position); audited with before and after."""
+    def update(self, unit, data, expected_version: int | None = None,
+               member_uids: list[str | None] | None = None) -> SaveResult:
+        """Replace a record's values; audited with before and after. Members are matched to the stored
+        ones by `member_uids` (the uid of each record member; None: a new member) when given - the edit
+        form sends them - else by position. A stored member matched by nothing leaves the household."""
         scheme = self.catalog.current(unit.scheme_code)
         version_id = self.catalog.version_id(unit.scheme_code)
         if expected_version is not None and expected_version != unit.row_version:
@@ -314,7 +317,8 @@ class Registry:
                 unit.updated_at = now
                 unit.row_version = (unit.row_version or 1) + 1
                 if isinstance(unit, Household):
-                    self._update_members(scheme, unit, values.get("members") or [], roles, version_id, path, now)
+                    self._update_members(scheme, unit, values.get("members") or [], roles, version_id, path, now,
+                                         member_uids)
                 self.session.flush()
         except IntegrityError:
             return SaveResult(None, self.find_duplicates(scheme, values) or [FieldError("", "", "E811", "duplicate")])
@@ -323,13 +327,20 @@ class Registry:
                      entity_id=unit.id, scheme_code=unit.scheme_code, before=before, after=self.snapshot(unit), ip=self.ip)
         return SaveResult(unit, [])
 
-    def _update_members(self, scheme, household, members, roles, version_id, path, now):
+    def _update_members(self, scheme, household, members, roles, version_id, path, now, member_uids=None):
         existing = [m for m in household.members]
+        if member_uids is None:  # by position
+            matched = [existing[i] if i < len(existing) else None for i in range(len(members))]
+        else:  # by uid, among this household's members only
+            by_uid = {m.uid: m for m in existing}
+            matched = [by_uid.pop(uid, None) if uid else None
+                       for uid in (list(member_uids) + [None] * len(members))[:len(members)]]
+        kept = {id(m) for m in matched if m is not None}
         for i, member in enumerate(members):
             data = member_storage(member)
             member_roles = list(roles[i]) if i < len(roles) else []
-            if i < len(existing):
-                m = existing[i]
+            m = matched[i]
+            if m is not None:
                 m.data, m.roles, m.active, m.position = data, member_roles, True, i
                 m.scheme_version_id, m.location_code, m.location_path, m.updated_at = (
                     version_id, household.location_code, path, now)
@@ -339,7 +350,9 @@ class Registry:
                     household_id=household.id, position=i, roles=member_roles, data=data,
                     location_code=household.location_code, location_path=path,
                     created_by=getattr(self.user, "id", None)))
-        for m in existing[len(members):]:
+        for m in existing:
+            if id(m) in kept:
+                continue
             # removed members keep their row (history, claims) but leave the household
             m.active = False
             m.household_id = None

@@ -270,7 +270,11 @@ def edit(uid):
     service = registry()
     stored = service.input_of(unit)
     posting = request.method == "POST"
-    form = new_form(form_class(scheme, lang, "full"), request.form if posting else None, stored)
+    shown = dict(stored)
+    if isinstance(unit, Household):  # each row carries the uid of the member it shows
+        people = [m for m in unit.members if m.active]
+        shown["members"] = [m | {"_member": p.uid} for m, p in zip(stored["members"], people, strict=True)]
+    form = new_form(form_class(scheme, lang, "full"), request.form if posting else None, shown)
     set_location_choices(form, session, scope_paths(current_user, "registry.edit", unit.scheme_code))
     posted = record_from_form(form)
     version = request.form.get("row_version") if posting else unit.row_version
@@ -284,7 +288,10 @@ def edit(uid):
             expected = -1
         errors = outside_area(service, scheme, posted.data, "registry.edit")
         if not errors:
-            errors = list(service.update(unit, posted.data, expected_version=expected).errors)
+            # rows say which member they are (a post without any, from elsewhere: by position)
+            member_uids = posted.member_ids if any(posted.member_ids) else None
+            errors = list(service.update(unit, posted.data, expected_version=expected,
+                                         member_uids=member_uids).errors)
         if not errors:
             session.commit()
             flash(_("Changes saved."))
