@@ -6,6 +6,7 @@ import csv
 import io
 import random
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -103,6 +104,33 @@ def test_two_officers_preparing_at_once_make_one_payment_each(session, setup):
     session.rollback()  # end the read transaction: see what other sessions committed
     assert payment_count(session, 2) == s["eligible"]
     assert session.scalar(select(func.count()).select_from(PaymentCycle).where(PaymentCycle.cycle_no == 2)) == 1
+
+
+def test_preparing_waits_while_another_officer_creates_the_cycle(session, setup):
+    """The other officer's cycle row is written but not committed when this run looks for it: the run
+    waits for it (SQLite refused at once, five times, "database is locked") and uses it."""
+    s = setup
+    other = s["factory"]()
+    mine = PaymentCycle(scheme_code=CODE, scheme_version_id=s["version"], benefit_code="nafa_quick", cycle_no=2,
+                        status="draft", prepared_by=s["maker"].id)
+    other.add(mine)
+    other.flush()  # holds the write lock (SQLite) or the key (PostgreSQL) until it commits
+    outcome = {}
+
+    def go():
+        try:
+            outcome["cycle"] = cycles.prepare(s["factory"], s["scheme"], s["version"], s["benefit"], 2, s["maker"])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    time.sleep(0.5)  # the run has looked for the cycle and found none
+    other.commit()
+    other.close()
+    thread.join(30)
+    assert "error" not in outcome, outcome
+    assert outcome["cycle"].id == mine.id and outcome["cycle"].payment_count == s["eligible"]
 
 
 def test_a_run_killed_half_way_resumes_without_duplicates(session, setup):

@@ -21,7 +21,6 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..definitions.model import Benefit, Scheme
 from ..registry import audit
@@ -111,28 +110,26 @@ def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progres
 
 
 def get_or_create_cycle(session, scheme: Scheme, version_id: int, benefit: Benefit, cycle_no: int, user) -> PaymentCycle:
+    """The cycle's row, created if missing; safe when two officers prepare the same cycle at once.
+
+    Ends any transaction the session has open. The insert is the first statement of its
+    transaction and leaves a duplicate alone: on SQLite a transaction that has read cannot
+    wait for the write lock - it fails at once ("database is locked") while the other officer's
+    insert is uncommitted, and retrying at once failed five times within 3 ms - whereas a
+    first write waits its turn (busy timeout). Then the row is read, whoever wrote it."""
     query = select(PaymentCycle).where(PaymentCycle.scheme_code == scheme.code,
                                        PaymentCycle.benefit_code == benefit.code, PaymentCycle.cycle_no == cycle_no)
-    for _attempt in range(5):
-        cycle = session.scalar(query)
-        if cycle is not None:
-            return cycle
-        try:
-            with session.begin_nested():
-                cycle = PaymentCycle(scheme_code=scheme.code, scheme_version_id=version_id,
-                                     benefit_code=benefit.code, cycle_no=cycle_no,
-                                     period_start=cycle_start(benefit, cycle_no), status="draft",
-                                     prepared_by=getattr(user, "id", None))
-                session.add(cycle)
-                session.flush()
-            return cycle
-        except IntegrityError:  # another officer created it at the same moment
-            session.rollback()
-        except OperationalError:
-            # SQLite: another officer wrote since this transaction read, so it cannot write
-            # ("database is locked" at once, whatever the busy timeout): start again
-            session.rollback()
-    raise CycleError(f"cycle {cycle_no} could not be created: the database is busy; try again")
+    cycle = session.scalar(query)
+    if cycle is not None:
+        return cycle
+    session.rollback()  # the read ends here: the insert below starts a transaction of its own
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(PaymentCycle).values(
+        scheme_code=scheme.code, scheme_version_id=version_id, benefit_code=benefit.code, cycle_no=cycle_no,
+        period_start=cycle_start(benefit, cycle_no), status="draft", payment_count=0, total=Decimal(0),
+        prepared_by=getattr(user, "id", None)).on_conflict_do_nothing(
+        index_elements=["scheme_code", "benefit_code", "cycle_no"]))
+    return session.scalar(query)
 
 
 PAYMENT_COLUMNS = ("cycle_id", "scheme_code", "benefit_code", "cycle_no", "unit_id", "recipient_id", "amount",
