@@ -9,7 +9,8 @@ scheme and number) when its first employee is enrolled.
 
 Month M is due on the declared `due.day_of_month` of month M+1 (the 1st without one);
 a month not fully paid by then is in arrears; cover runs to the end of the last month
-of an unbroken run of paid months, plus the grace period.
+of an unbroken run of paid months, plus the grace period. A month's shares are those of
+the wage in force that month (`wages.py`): a raise does not reopen the months paid before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..storage.models import Individual
 from ..storage.workflow_models import Contribution, Policy
 from . import terms
 from .models import Employer
+from .wages import Shares, wage_changes, wage_in
 
 EMPLOYER_FIELDS = ("employer_number", "employer_code", "employer_id")
 EMPLOYER_NAME_FIELD = "employer_name"
@@ -129,14 +131,24 @@ def paid_by_month(session, policy_ids: list[int]) -> dict[int, dict[tuple[str, s
     return out
 
 
-def schedule(scheme: Scheme, policy: Policy, person: Individual | None, paid: dict, until: date) -> list[Month]:
-    s = shares(scheme, person)
+def schedule(scheme: Scheme, policy: Policy, person: Individual | None, paid: dict, until: date,
+             changes: list | None = None, book: Shares | None = None) -> list[Month]:
+    """The months from enrolment to `until`; `changes`: the person's wage changes (`wages.py`)."""
+    current = shares(scheme, person)
+    book = book or (Shares(scheme) if changes else None)
     first = date(policy.enrol_date.year, policy.enrol_date.month, 1)
     months = []
     for period in terms.months_between(first, until):
+        s = book.of(wage_in(changes, period)) if changes else current
         months.append(Month(period, due_date(scheme, period), s["employer"], s["employee"],
                             paid.get((period, "employer"), Decimal(0)), paid.get((period, "employee"), Decimal(0))))
     return months
+
+
+def month_shares(session, scheme: Scheme, person: Individual | None, period: str) -> dict[str, Decimal]:
+    """The shares due for one month: those of the wage in force then."""
+    changes = wage_changes(session, scheme, [person.id]).get(person.id) if person is not None else None
+    return Shares(scheme).of(wage_in(changes, period)) if changes else shares(scheme, person)
 
 
 def policy_schedule(session, scheme: Scheme, policy: Policy, until: date | None = None) -> list[Month]:
@@ -146,7 +158,8 @@ def policy_schedule(session, scheme: Scheme, policy: Policy, until: date | None 
     last_paid = max((terms.parse_period(p) for p, _ in paid), default=None)
     if last_paid is not None and last_paid > until:
         until = last_paid
-    return schedule(scheme, policy, person, paid, until)
+    changes = wage_changes(session, scheme, [person.id]).get(person.id) if person is not None else None
+    return schedule(scheme, policy, person, paid, until, changes)
 
 
 def last_covered_month(session, scheme: Scheme, policy: Policy) -> date | None:
@@ -182,7 +195,7 @@ class Arrear:
 
 def arrears(session, scheme: Scheme, as_of: date | None = None, employer: str | None = None,
             scope_paths: list[str] | None = None) -> list[Arrear]:
-    """Employees with months past their due date and not fully paid: three queries for the whole scheme."""
+    """Employees with months past their due date and not fully paid: four queries for the whole scheme."""
     from ..registry.search import scope_filter
 
     as_of = as_of or date.today()
@@ -193,12 +206,15 @@ def arrears(session, scheme: Scheme, as_of: date | None = None, employer: str | 
                 scope_filter(Individual.location_path, scope_paths)).order_by(Policy.id))
     rows = session.execute(q).all()
     paid = paid_by_month(session, [p.id for p, _ in rows])
+    changes = wage_changes(session, scheme, [person.id for _, person in rows])
+    book = Shares(scheme) if changes else None
     out = []
     for policy, person in rows:
         code = str((person.data or {}).get(field) or "") if field else ""
         if employer and code != employer:
             continue
-        late = [m for m in schedule(scheme, policy, person, paid.get(policy.id, {}), as_of) if m.status(as_of) == "arrears"]
+        late = [m for m in schedule(scheme, policy, person, paid.get(policy.id, {}), as_of, changes.get(person.id), book)
+                if m.status(as_of) == "arrears"]
         if late:
             out.append(Arrear(policy, person, code, late))
     return out

@@ -276,8 +276,8 @@ class Policies:
         first = date(policy.enrol_date.year, policy.enrol_date.month, 1)
         if month < first or month > date.today() + timedelta(days=31):
             raise PolicyError("bad_period", f"the month must be between {terms.period_of(first)} and next month", "period")
-        shares = formal.shares(scheme, unit_of(self.session, policy))
-        left = shares[payer] - self.paid(policy, period, payer)
+        shares = formal.month_shares(self.session, scheme, unit_of(self.session, policy), terms.period_of(month))
+        left = shares[payer] - self.paid(policy, terms.period_of(month), payer)
         if amount > left:
             raise PolicyError("too_much", f"the {payer} share due for {period} is {max(left, Decimal(0))}", "amount")
         return payer, terms.period_of(month)
