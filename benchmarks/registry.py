@@ -26,8 +26,8 @@ afterwards - skipped without the option; SQLite in a fresh file):
 (c)     searches by national ID through `registry.search.search` - the registry screen's and the
         API's search - at N rows: p50/p95/p99 over --lookups random IDs (each must find its person);
 (d)     registers households one at a time through the JSON API (`POST /api/v1/schemes/cm-educash/records`,
-        bearer token) from one client: a real HTTP server (werkzeug's threaded server, HTTP/1.1
-        keep-alive, in a child process) and `http.client` in this process - or the Flask test
+        bearer token) from one client: a real HTTP server (waitress, as `openscheme serve` runs it,
+        in a child process) and `http.client` in this process - or the Flask test
         client with --api-client flask.
 
 Prints a table with the targets and whether each is met. Times are wall-clock on a shared
@@ -361,13 +361,12 @@ def lookups(app, n_people: int, count: int, seed: int = 3) -> list[float]:
 SERVER = """
 import sys
 sys.path.insert(0, {platform!r})
-from werkzeug.serving import WSGIRequestHandler, make_server
+import waitress
 from openscheme import create_app
-WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive
 app = create_app({config!r})
-server = make_server("127.0.0.1", {port}, app, threaded=True)
+server = waitress.create_server(app, host="127.0.0.1", port={port}, threads=8)  # as `openscheme serve`
 print("ready", flush=True)
-server.serve_forever()
+server.run()
 """
 
 
@@ -423,7 +422,7 @@ def api_registrations(app, config: dict, households: int, first: int, client: st
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return rate, "werkzeug threaded HTTP/1.1 server (child process) + http.client keep-alive, one client"
+    return rate, "waitress (as `openscheme serve`, child process) + http.client keep-alive, one client"
 
 
 def _registrations(post, bodies: list[str], warmup: int) -> float:

@@ -6,8 +6,14 @@ of their own (so they never touch the tables of the app fixtures).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -158,14 +164,44 @@ def test_load_icd10_is_idempotent(run, database, tmp_path):
     assert run("reference", "load-icd10", "--csv", str(broken)).exit_code == 1
 
 
-def test_serve_uses_a_threaded_server(run, monkeypatch):
+def test_serve_runs_the_app_with_waitress(run, monkeypatch):
     calls = {}
-    monkeypatch.setattr("werkzeug.serving.run_simple",
-                        lambda host, port, app, **kw: calls.update(host=host, port=port, app=app, **kw))
+    monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.update(app=app, **kw))
     result = run("serve", "--port", "5055")
     assert result.exit_code == 0, result.output
-    assert calls["threaded"] is True and calls["port"] == 5055 and calls["host"] == "127.0.0.1"
-    assert "http://localhost:5055/" in result.output and "development server" in result.output
+    assert calls["port"] == 5055 and calls["host"] == "127.0.0.1" and calls["threads"] >= 4
+    assert calls["app"].name.startswith("openscheme")
+    assert "http://localhost:5055/" in result.output and "HTTPS" in result.output
+
+
+def test_serve_answers_http(url, tmp_path):
+    """The real server in a child process: the login page, with its security headers."""
+    port = _free_port()
+    env = {**os.environ, "OPENSCHEME_DATABASE_URL": url, "OPENSCHEME_DEFINITIONS": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "openscheme.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as answer:
+                    body, headers = answer.read().decode(), answer.headers
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stdout.read() if server.poll() is not None else "no answer") from None
+                time.sleep(0.2)
+        assert 'name="password"' in body and 'name="csrf_token"' in body
+        assert headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in headers
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_demo_builds_everything_once(run, database):

@@ -26,4 +26,4 @@ def test_registry_benchmark_smoke_run(tmp_path):
             assert re.search(rf"{name} {code} ratio import / raw \w+ +\d+\.\d\d", out), out
         assert re.search(rf"{name} search by national ID, p95 ms \(50 lookups\) +\d+\.\d\d +<= 20 +(yes|NO)", out), out
         assert re.search(rf"{name} API households/s, one client +[\d,]+ +>= 170 +(yes|NO)", out), out
-    assert "werkzeug threaded HTTP/1.1 server" in out
+    assert "waitress (as `openscheme serve`" in out

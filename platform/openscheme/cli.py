@@ -10,7 +10,7 @@
     openscheme db upgrade                  create or migrate the database
     openscheme load [PATH...]              store new versions of definitions in the database
     openscheme create-user NAME --role R   a user with role assignments
-    openscheme serve                       the web application (development server)
+    openscheme serve                       the web application (waitress)
     openscheme reference load-icd10        ICD-10 codes
     openscheme diff OLD NEW                what changed between two versions, in the scheme's terms
     openscheme impact OLD NEW              who gains, who loses and the cost, on the registry
@@ -410,12 +410,15 @@ def create_user_(username, roles, password, password_stdin, full_name, language,
 @click.option("--port", default=5000, show_default=True, type=int)
 @DATABASE_OPTION
 def serve(host, port, database_url) -> None:
-    """Run the web application with werkzeug's threaded development server."""
+    """Run the web application with waitress, a production WSGI server (put HTTPS in front of it)."""
     _serve(host, port, database_url, None)
 
 
 def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Path] | None) -> None:
-    from werkzeug.serving import run_simple
+    """waitress, not werkzeug's development server: it is meant for production (a pool of threads,
+    HTTP/1.1 keep-alive, slow clients buffered so they do not hold a thread - offices on slow links),
+    pure Python, and registers more households per second through the API (benchmarks/registry.py)."""
+    import waitress
 
     from .web.app import create_app
 
@@ -427,10 +430,9 @@ def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Pa
     app = create_app(config)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     click.echo(f"openscheme is running at http://{shown}:{port}/  (Ctrl+C to stop)")
-    click.echo("note: this is werkzeug's development server, fine for a demo or a small pilot on a trusted "
-               "network; in production run the WSGI app 'openscheme.web.app:create_app()' behind a "
-               "production server and HTTPS.")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    click.echo("note: on a network, put a reverse proxy with HTTPS in front of it and set "
+               "OPENSCHEME_SECURE_COOKIES=1.")
+    waitress.serve(app, host=host, port=port, threads=8, ident="openscheme", _quiet=True)
 
 
 @main.group()
