@@ -21,9 +21,11 @@ from insurance_helpers import TODAY, seed_insurance
 from openscheme.storage.models import AuditLog
 from openscheme.storage.workflow_models import ClaimRecord, Policy
 
-START = (TODAY - timedelta(days=60)).isoformat()
-FIRST_VISIT = TODAY - timedelta(days=2)
-SECOND_VISIT = TODAY - timedelta(days=1)
+# the insurance year is the calendar year (a policy ends on 31 December): enrolled this year
+YEAR_START = TODAY.replace(month=1, day=1)
+START = max(TODAY - timedelta(days=60), YEAR_START).isoformat()
+FIRST_VISIT = max(TODAY - timedelta(days=2), YEAR_START)
+SECOND_VISIT = max(TODAY - timedelta(days=1), YEAR_START)
 
 
 def patient_post() -> dict:
