@@ -133,3 +133,11 @@ def test_a_reviewer_reads_the_steps_in_french(app, client, world):
     page = text(client.get(claim_url))
     assert "modifié par le vérificateur : tarif convenu" in page and "verificateur: ligne modifiée" in page
     assert leftovers(page) == [], leftovers(page)
+
+
+def test_every_claims_text_is_in_english_and_french_with_the_same_placeholders():
+    catalogues = [messages.MESSAGES, reasons.TITLES, reasons.DETAILS] + list(reasons.WORDS.values())
+    for catalogue in catalogues:
+        for key, texts in catalogue.items():
+            assert set(texts) >= {"en", "fr"}, key
+            assert sorted(re.findall(r"%\(\w+\)s", texts["en"])) == sorted(re.findall(r"%\(\w+\)s", texts["fr"])), key

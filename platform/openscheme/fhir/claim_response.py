@@ -1,5 +1,5 @@
 """ClaimResponse: the decision on a ClaimRecord, per item: submitted (quantity x asked price),
-eligible (valuated), copay, benefit (payable) and the reasons R01-R12 as adjudication reasons."""
+eligible (valuated), copay, benefit (payable) and the reasons R01-R13 as adjudication reasons."""
 
 from __future__ import annotations
 
