@@ -217,11 +217,40 @@ def test_every_label_points_at_an_input(app, officer):
         assert target in ids, target
 
 
-def test_location_options_carry_their_path(app, officer):
+def test_a_place_lists_only_the_places_inside_the_chosen_one_above(app, officer):
+    import re
+
     seed_locations(app)
     html = officer.get("/s/tz-chf/register").get_data(as_text=True)
     assert 'data-cascade="path" data-parent-name="district"' in html
-    assert '<option value="MLALI" data-path="/DODOMA/KONGWA_DC/MLALI/">' in html
+    assert '<option value="DODOMA" data-path="/DODOMA/">' in html  # the top level: every region
+    ward = re.search(r'<select id="ward".*?</select>', html, re.S).group(0)
+    assert "data-children-url=" in ward and "MLALI" not in ward  # nothing above is chosen yet
+    # the page asks for the places of a chosen one (a cleared district: the wards of the region)
+    rows = officer.get("/s/tz-chf/places?field=ward&parent=KONGWA_DC").get_json()
+    assert rows == [{"code": "MLALI", "name": "Mlali", "path": "/DODOMA/KONGWA_DC/MLALI/"}]
+    assert [r["code"] for r in officer.get("/s/tz-chf/places?field=ward&parent=DODOMA").get_json()] == \
+        ["BAHI_WARD", "MLALI"]
+    assert officer.get("/s/tz-chf/places?field=ward&parent=NOWHERE").status_code == 404
+    assert officer.get("/s/tz-chf/places?field=phone&parent=DODOMA").status_code == 404
+    # a form sent back (an error) lists the places inside what was chosen
+    r = officer.post("/s/tz-chf/register", data={"region": "DODOMA", "district": "BAHI_DC"})
+    html = r.get_data(as_text=True)
+    ward = re.search(r'<select id="ward".*?</select>', html, re.S).group(0)
+    assert 'value="BAHI_WARD"' in ward and 'value="MLALI"' not in ward
+
+
+def test_an_officer_is_offered_only_the_places_of_their_area(app, client):
+    seed_locations(app)
+    make_user(app, "kongwa", [("enrolment_officer", "tz-chf", "KONGWA_DC")])
+    login(client, "kongwa")
+    html = client.get("/s/tz-chf/register").get_data(as_text=True)
+    # their one region and district are the only ones offered: the wards below them are listed at once
+    assert 'value="DODOMA"' in html and 'value="KONGWA_DC"' in html and 'value="MLALI"' in html
+    assert "BAHI" not in html and "PWANI" not in html
+    assert client.get("/s/tz-chf/places?field=ward&parent=BAHI_DC").get_json() == []  # outside their area
+    assert [r["code"] for r in client.get("/s/tz-chf/places?field=ward&parent=DODOMA").get_json()] == ["MLALI"]
+    assert client.get("/s/np-hib/places?field=ward&parent=KATHMANDU_METRO").status_code == 403  # not their scheme
 
 
 def test_scheme_may_override_one_field_or_the_whole_form(app, officer):

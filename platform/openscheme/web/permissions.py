@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "registry.edit": {"enrolment_officer"},
     "registry.deactivate": {"enrolment_officer"},
     "registry.import": {"enrolment_officer", "implementer"},
+    # the places inside a chosen one, for the cascading location selects of the registration forms
+    "places.list": {"enrolment_officer"},
     "schemes.versions": {"implementer", "analyst", "auditor"},
     "reference.manage": set(),  # administrator only
     "users.manage": set(),  # administrator only

@@ -15,6 +15,7 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -223,6 +224,25 @@ def formulas_js(scheme):
         response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     else:
         response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/s/<scheme>/places")
+@requires("places.list")
+def places(scheme):
+    """The places a location field offers inside a chosen higher place (`?field=ward&parent=KONGWA_DC`),
+    within the user's area, as JSON for the cascading selects (static/forms.js): [{code, name, path}]."""
+    from ..forms.locations import location_rows
+
+    s = current_scheme(scheme)
+    name = (request.args.get("field") or "").strip()
+    spec = next((f for f in s.fields + s.member_fields if f.name == name and f.type == "location"), None)
+    parent = _session().scalar(select(Location).where(Location.code == (request.args.get("parent") or "").strip()[:64]))
+    if spec is None or parent is None or not spec.location_level:
+        abort(404)
+    rows = location_rows(_session(), {spec.location_level}, scope_paths(current_user, "registry.edit", s.code), parent.path)
+    response = jsonify([{"code": loc.code, "name": loc.name, "path": loc.path} for loc in rows])
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 

@@ -452,31 +452,65 @@
     setTimeout(function () { self.refresh(); }, 0);
   };
 
-  /* Cascading selects: a child lists only the options of the chosen parent.
-     data-cascade="column": option data-filter == parent value (choice_filter);
-     data-cascade="path": option data-path inside the parent option's data-path (locations). */
+  /* A field of the row (member fields), else of the unit. */
   Form.prototype.byName = function (name, scope) {
     var selector = "[name='" + name + "']";
     return scope.querySelector(selector) || this.el.querySelector(selector);
   };
 
-  /* The filter key of a cascading select: the parent's value (column), or the path of the
+  /* The filter key of a cascading select: the parent's value (column), or the code of the
      nearest chosen place above it (path: a cleared district still narrows wards to the region). */
   Form.prototype.cascadeKey = function (select, scope) {
     var parent = this.byName(select.getAttribute("data-parent-name"), scope);
     if (select.getAttribute("data-cascade") !== "path") { return parent ? parent.value : ""; }
     for (var guard = 0; parent && !parent.value && guard < 10; guard++) {
+      var only = parent.querySelectorAll("option:not([value=''])");
+      if (only.length === 1) { return only[0].value; } // the only place offered (an officer's own region)
       var above = parent.getAttribute("data-parent-name");
       parent = above && parent.getAttribute("data-cascade") === "path" ? this.byName(above, scope) : null;
     }
-    if (!parent || !parent.value) { return ""; }
-    var chosen = parent.options[parent.selectedIndex];
-    return chosen ? (chosen.getAttribute("data-path") || "") : "";
+    return parent && parent.value ? parent.value : "";
+  };
+
+  /* Places inside the chosen higher place, asked from the server (data-children-url); the server
+     rendered the options for the page as it came, so nothing is asked until a higher place changes. */
+  Form.prototype.loadPlaces = function (select, key) {
+    var self = this, blank = select._blank;
+    var current = select.value;
+    function fill(rows) {
+      while (select.options.length) { select.remove(0); }
+      if (blank) { select.add(blank); }
+      var keep = false;
+      for (var i = 0; i < rows.length; i++) {
+        var option = document.createElement("option");
+        option.value = rows[i].code;
+        option.textContent = rows[i].name + " (" + rows[i].code + ")";
+        option.setAttribute("data-path", rows[i].path);
+        select.add(option);
+        if (rows[i].code === current) { keep = true; }
+      }
+      select.value = keep ? current : "";
+      select.removeAttribute("aria-busy");
+      self.schedule(); // the places below this one follow
+    }
+    if (!key) { fill([]); return; }
+    select.setAttribute("aria-busy", "true");
+    var request = new XMLHttpRequest();
+    request.open("GET", select.getAttribute("data-children-url") + "&parent=" + encodeURIComponent(key));
+    request.setRequestHeader("Accept", "application/json");
+    request.onload = function () {
+      if (select._key !== key) { return; } // another place was chosen meanwhile
+      var rows = [];
+      try { rows = request.status === 200 ? JSON.parse(request.responseText) : []; } catch (e) { rows = []; }
+      fill(rows);
+    };
+    request.onerror = function () { if (select._key === key) { fill([]); } };
+    request.send();
   };
 
   /* Cascading selects: a child lists only the options of the chosen parent.
      data-cascade="column": option data-filter == parent value (choice_filter);
-     data-cascade="path": option data-path inside the parent option's data-path (locations).
+     data-cascade="path": the places inside the nearest chosen higher place (locations), from the server.
      Selects are visited in page order, so a cleared parent clears its children in one pass. */
   Form.prototype.cascade = function () {
     var selects = this.el.querySelectorAll("select[data-cascade]");
@@ -484,20 +518,27 @@
       var select = selects[i];
       var scope = select.closest("[data-member-row]") || this.el;
       var mode = select.getAttribute("data-cascade");
+      var key = this.cascadeKey(select, scope);
+      if (mode === "path" && select.hasAttribute("data-children-url")) {
+        if (select._key === undefined) {
+          select._key = key;
+          select._blank = select.querySelector("option[value='']");
+          continue;
+        }
+        if (select._key !== key) { select._key = key; this.loadPlaces(select, key); }
+        continue;
+      }
       if (!select._all) {
         select._all = [];
         for (var k = 0; k < select.options.length; k++) { select._all.push(select.options[k]); }
       }
-      var key = this.cascadeKey(select, scope);
       if (select._key === key) { continue; }
       select._key = key;
       var current = select.value, keep = false;
       while (select.options.length) { select.remove(0); }
       for (var j = 0; j < select._all.length; j++) {
         var option = select._all[j];
-        var ok = option.value === "" || !key || (mode === "path" ?
-          (option.getAttribute("data-path") || "").indexOf(key) === 0 :
-          option.getAttribute("data-filter") === key);
+        var ok = option.value === "" || !key || option.getAttribute("data-filter") === key;
         if (ok) { select.add(option); if (option.value === current) { keep = true; } }
       }
       select.value = keep ? current : "";
