@@ -131,3 +131,116 @@ def test_the_json_endpoint_and_the_page(app, client, users, factory):
     page = client.get(f"/jobs/{job_id}/page").get_data(as_text=True)
     assert 'href="/targeting/9"' in page and "3 eligible, 1 excluded." in page
     assert client.get("/static/progress.js").status_code == 200
+
+
+# ---- a job whose process stopped -------------------------------------------------------------
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def left_running(factory, owner: str | None, heartbeat=None, **kw) -> int:
+    """A job as a stopped process leaves it: running, its owner gone."""
+    from datetime import datetime
+
+    job_id = new_job(factory, **kw)
+    with factory() as s, s.begin():
+        job = s.get(Job, job_id)
+        job.status, job.done, job.total = "running", 40, 100
+        job.owner, job.heartbeat_at = owner, heartbeat or datetime.now()
+    return job_id
+
+
+def test_a_job_whose_process_stopped_is_interrupted_when_read(factory):
+    import socket
+
+    job_id = left_running(factory, f"{socket.gethostname()}|{dead_pid()}|0badc0de")
+    with factory() as s:
+        job = jobs.state(s, job_id)
+    assert job["status"] == "interrupted" and "the process that ran it stopped" in job["message"]
+    assert job["done"] == 40  # what was done is said, and kept
+    saved = row(factory, job_id)
+    assert saved.status == "interrupted" and saved.finished_at is not None and saved.message == job["message"]
+
+
+def test_the_same_pid_in_a_restarted_server_is_another_process(factory):
+    import os
+    import socket
+
+    job_id = left_running(factory, f"{socket.gethostname()}|{os.getpid()}|0badc0de")  # not this process's token
+    with factory() as s:
+        assert jobs.state(s, job_id)["status"] == "interrupted"
+    assert "the server was restarted" in row(factory, job_id).message
+
+
+def test_a_job_of_another_host_is_interrupted_when_its_heartbeat_is_stale(factory):
+    from datetime import datetime, timedelta
+
+    alive = left_running(factory, "web-2|123|aaaa", datetime.now() - timedelta(seconds=40))
+    stale = left_running(factory, "web-3|123|bbbb", datetime.now() - jobs.STALE - timedelta(seconds=1))
+    assert jobs.recover(factory) == 1
+    assert row(factory, alive).status == "running"
+    assert row(factory, stale).status == "interrupted" and "no sign of life from web-3" in row(factory, stale).message
+
+
+def test_a_job_running_in_a_live_process_is_left_alone(factory):
+    import subprocess
+    import sys
+
+    job_id = new_job(factory)
+    release = threading.Event()
+    jobs.start(factory, job_id, lambda progress: release.wait(10) and {})
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        import socket
+
+        theirs = left_running(factory, f"{socket.gethostname()}|{other.pid}|cafe")
+        assert jobs.recover(factory) == 0
+        with factory() as s:
+            assert jobs.state(s, job_id)["status"] == "running" and jobs.state(s, theirs)["status"] == "running"
+    finally:
+        other.kill()
+        other.wait()
+        release.set()
+        assert jobs.wait(job_id, 10)
+    assert row(factory, job_id).status == "done"
+
+
+def test_a_restart_marks_the_jobs_it_left_interrupted(app, factory):
+    import socket
+
+    from conftest import EXAMPLES
+    from openscheme import create_app
+
+    job_id = left_running(factory, f"{socket.gethostname()}|{dead_pid()}|0badc0de")
+    create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SCHEME_PATHS": [str(EXAMPLES)], "TESTING": True,
+                "SECRET_KEY": "x"}).extensions["openscheme"].db.dispose()
+    assert row(factory, job_id).status == "interrupted"
+
+
+def test_an_interrupted_job_page_says_so_in_english_and_french(app, client, users, factory):
+    import socket
+
+    login(client, "payment_officer")
+    job_id = left_running(factory, f"{socket.gethostname()}|{dead_pid()}|0badc0de", kind="targeting",
+                          user_id=users["payment_officer"])
+    with factory() as s, s.begin():
+        s.get(Job, job_id).rerun = {"endpoint": "payments.start_targeting", "values": {"scheme": "gm-nafa-quick"},
+                                    "form": {"as_of": "2020-08-01"}}
+    data = client.get(f"/jobs/{job_id}").get_json()
+    assert data["status"] == "interrupted" and data["done"] == 40 and data["percent"] == 40
+    page = client.get(f"/jobs/{job_id}/page").get_data(as_text=True)
+    assert "It was interrupted: the server stopped while it was running." in page
+    assert "What was done is kept: run it again to finish the rest." in page
+    assert 'action="/s/gm-nafa-quick/targeting"' in page and 'name="as_of" value="2020-08-01"' in page
+    assert "Run it again" in page and 'http-equiv="refresh"' not in page
+    fr = client.get(f"/jobs/{job_id}/page?lang=fr").get_data(as_text=True)
+    assert "Interrompu : le serveur s'est arrêté pendant le travail." in fr and "Relancer" in fr
+    assert "Ce qui a été fait est conservé : relancez-le pour terminer le reste." in fr

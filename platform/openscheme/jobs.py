@@ -15,21 +15,34 @@ Python) passes `persist_progress=False`, since a second connection could not
 write the row before the run commits - the process that runs it still reports
 live progress, and the final state is always written.
 
-The runner is deliberately small: no queue, no retry. A job interrupted by a
-restart stays "running" in the table; the work itself is resumable (targeting
-can simply be run again; cycle preparation adds only the missing payments).
+The runner is deliberately small: no queue, no automatic retry. A job row
+names the process running it (`owner`: host, pid and a token drawn when the
+process starts) and, on PostgreSQL, a heartbeat written every 30 seconds. When
+that process is gone - its pid is dead on this host, or this host's pid now
+belongs to a new process (a restarted container), or another host has not
+beaten for three minutes - the job is marked "interrupted": at start-up
+(`recover`) and whenever its state is read. Its page then offers to run it
+again (`rerun`: the form that started it); the work itself is resumable
+(targeting can simply be run again; cycle preparation adds only the missing
+payments). SQLite gets no heartbeat thread: a write from another thread could
+make the run's own read-then-write transaction fail at once, and an SQLite
+database lives on one host, where the pid decides.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from .storage.job_models import Job
 
@@ -37,15 +50,96 @@ log = logging.getLogger("openscheme.jobs")
 
 _live: dict[int, dict] = {}  # job id -> {"done", "total", "message"} while it runs in this process
 _threads: dict[int, threading.Thread] = {}
+_running: dict[int, object] = {}  # job id -> its session factory, from create() to the end of run(), here
 _lock = threading.Lock()
+_process: dict[str, object] = {}  # this process: its pid and token (drawn again after a fork)
+
+ACTIVE = ("queued", "running")
+HEARTBEAT = 30  # seconds between two heartbeats of the jobs this process runs (not on SQLite)
+STALE = timedelta(minutes=3)  # a job of another host with no heartbeat for this long is interrupted
+
+
+def owner() -> str:
+    """This process as "host|pid|token": the token tells a restarted process that got the same pid."""
+    pid = os.getpid()
+    if _process.get("pid") != pid:
+        _process.update(pid=pid, token=secrets.token_hex(4))
+    return f"{socket.gethostname()}|{pid}|{_process['token']}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would kill it on Windows: assume alive, the heartbeat decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. a process of another user: it exists
+        return True
+    return True
+
+
+def gone(job_id: int, job_owner: str | None, heartbeat: datetime | None, now: datetime | None = None) -> str | None:
+    """Why the process that runs a job is no longer there (None while it may still be running)."""
+    host, _, rest = (job_owner or "").partition("|")
+    pid_text, _, token = rest.partition("|")
+    if host and host == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        if job_owner == owner():
+            with _lock:
+                return None if job_id in _running else "its thread ended without saying how"
+        if pid == os.getpid():
+            return f"the server was restarted (pid {pid} is a new process)"
+        return None if _pid_alive(pid) else f"the process that ran it stopped (pid {pid} on {host})"
+    # another host (or a row from before owners were recorded): only its heartbeat tells
+    if heartbeat is None or (now or datetime.now()) - heartbeat > STALE:
+        since = heartbeat.isoformat(sep=" ", timespec="seconds") if heartbeat else "ever"
+        return f"no sign of life from {host or 'its process'} since {since}"
+    return None
+
+
+def _interrupt(bind, job_id: int, job_owner: str | None, why: str) -> str:
+    """Mark the job interrupted unless it changed meanwhile (it finished, or a new owner took it)."""
+    message = f"interrupted: {why}"
+    try:
+        with Session(bind) as s, s.begin():
+            s.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE),
+                                        Job.owner.is_not_distinct_from(job_owner))
+                      .values(status="interrupted", message=message, updated_at=datetime.now(),
+                              finished_at=datetime.now()))
+    except OperationalError:  # a busy database: it is said interrupted all the same, and written next time
+        log.warning("job %s: %s (not saved: database busy)", job_id, message)
+    else:
+        log.warning("job %s %s", job_id, message)
+    return message
+
+
+def recover(session_factory) -> int:
+    """At start-up: mark every job whose process is gone as interrupted; returns how many."""
+    with session_factory() as s:
+        rows = s.execute(select(Job.id, Job.owner, Job.heartbeat_at, Job.updated_at)
+                         .where(Job.status.in_(ACTIVE))).all()
+        bind = s.get_bind()
+    count = 0
+    for job_id, job_owner, heartbeat, updated in rows:
+        why = gone(job_id, job_owner, heartbeat or updated)
+        if why:
+            _interrupt(bind, job_id, job_owner, why)
+            count += 1
+    return count
 
 
 def create(session, kind: str, *, user_id: int | None = None, scheme_code: str | None = None,
-           total: int | None = None, message: str = "") -> int:
+           total: int | None = None, message: str = "", rerun: dict | None = None) -> int:
+    """A queued job, to be started by this process. `rerun` ({"endpoint", "values", "form"}) is the
+    form that started it, offered again if it is interrupted or fails."""
+    now = datetime.now()
     job = Job(kind=kind, scheme_code=scheme_code, status="queued", done=0, total=total, message=message,
-              created_by=user_id, updated_at=datetime.now())
+              created_by=user_id, updated_at=now, owner=owner(), heartbeat_at=now, rerun=rerun)
     session.add(job)
     session.flush()
+    with _lock:
+        _running[job.id] = None
     return job.id
 
 
@@ -81,8 +175,9 @@ class Progress:
         self._last_write = now
         try:
             with self.session_factory() as s, s.begin():
+                now = datetime.now()
                 s.execute(update(Job).where(Job.id == self.job_id).values(
-                    done=self.done, total=self.total, message=self.message, updated_at=datetime.now()))
+                    done=self.done, total=self.total, message=self.message, updated_at=now, heartbeat_at=now))
         except OperationalError:  # a busy database: the next batch will report again
             log.warning("job %s: progress not saved (database busy)", self.job_id)
 
@@ -96,7 +191,9 @@ def run(session_factory, job_id: int, work: Callable[[Progress], dict | None], *
         persist_progress: bool = True) -> None:
     """Run a job to its end in this thread; the outcome goes to the job row, never up the stack."""
     progress = Progress(session_factory, job_id, persist=persist_progress)
-    _finish(session_factory, job_id, status="running")
+    with _lock:
+        _running[job_id] = session_factory
+    _finish(session_factory, job_id, status="running", owner=owner(), heartbeat_at=datetime.now())
     try:
         result = work(progress) or {}
     except Exception as exc:  # noqa: BLE001 - the job row must say why it stopped
@@ -111,6 +208,36 @@ def run(session_factory, job_id: int, work: Callable[[Progress], dict | None], *
         with _lock:
             _live.pop(job_id, None)
             _threads.pop(job_id, None)
+            _running.pop(job_id, None)
+
+
+def _beat() -> None:
+    """This process's heartbeat: the jobs it runs say they are alive, every HEARTBEAT seconds."""
+    while True:
+        time.sleep(HEARTBEAT)
+        with _lock:
+            factories = {}
+            for job_id, factory in _running.items():
+                if factory is not None:
+                    factories.setdefault(factory, []).append(job_id)
+        for factory, ids in factories.items():
+            try:
+                with factory() as s, s.begin():
+                    s.execute(update(Job).where(Job.id.in_(ids), Job.owner == owner()).values(
+                        heartbeat_at=datetime.now()))
+            except SQLAlchemyError:  # a busy or unreachable database: the next beat will tell
+                log.warning("jobs %s: heartbeat not saved", ids)
+
+
+def _start_heartbeat(session_factory) -> None:
+    bind = session_factory.kw.get("bind")
+    if bind is None or bind.dialect.name == "sqlite":
+        return
+    with _lock:
+        if _process.get("heartbeat") == os.getpid():
+            return
+        _process["heartbeat"] = os.getpid()
+    threading.Thread(target=_beat, daemon=True, name="jobs-heartbeat").start()
 
 
 def start(session_factory, job_id: int, work: Callable[[Progress], dict | None], *, background: bool = True,
@@ -123,6 +250,8 @@ def start(session_factory, job_id: int, work: Callable[[Progress], dict | None],
                               kwargs={"persist_progress": persist_progress}, daemon=True, name=f"job-{job_id}")
     with _lock:
         _threads[job_id] = thread
+        _running[job_id] = session_factory
+    _start_heartbeat(session_factory)
     thread.start()
 
 
@@ -137,7 +266,10 @@ def wait(job_id: int, timeout: float | None = None) -> bool:
 
 
 def state(session, job_id: int) -> dict | None:
-    """The job as plain data: the row, with the live progress of this process when it runs here."""
+    """The job as plain data: the row, with the live progress of this process when it runs here.
+
+    A queued or running job whose process is gone is marked interrupted here (any worker may
+    be the one asked)."""
     job = session.get(Job, job_id)
     if job is None:
         return None
@@ -145,7 +277,12 @@ def state(session, job_id: int) -> dict | None:
     out = {"id": job.id, "kind": job.kind, "scheme": job.scheme_code, "status": job.status, "done": job.done,
            "total": job.total, "message": job.message, "result": job.result, "created_by": job.created_by,
            "created_at": job.created_at.isoformat(timespec="seconds") if job.created_at else None,
-           "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None}
+           "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None,
+           "rerun": job.rerun}
+    if job.status in ACTIVE:
+        why = gone(job.id, job.owner, job.heartbeat_at or job.updated_at)
+        if why:  # written by a session of its own: the caller's may hold a snapshot (SQLite)
+            out |= {"status": "interrupted", "message": _interrupt(session.get_bind(), job.id, job.owner, why)}
     with _lock:
         live = _live.get(job_id)
     if live is not None and out["status"] in ("queued", "running"):

@@ -304,6 +304,42 @@ def test_posts_need_the_csrf_token(app, client, registry):
         app.config["WTF_CSRF_ENABLED"] = False
 
 
+def test_an_interrupted_preparation_is_run_again_from_its_page(app, client, registry, session):
+    import socket
+    import subprocess
+    import sys
+
+    enrol_all(client)
+    eligible = now(session).scalar(select(func.count()).select_from(Enrolment))
+    r = client.post(cycle_url() + "/prepare")
+    job_id = int(re.search(r"/jobs/(\d+)/page", r.headers["Location"]).group(1))
+    # as a server stopped half way leaves it: some payments written, the job "running", its process gone
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    s = now(session)
+    keep = s.scalars(select(Payment.id).order_by(Payment.id).limit(eligible // 2)).all()
+    s.execute(Payment.__table__.delete().where(Payment.id.not_in(keep)))
+    job = s.get(Job, job_id)
+    job.status, job.result, job.owner = "running", None, f"{socket.gethostname()}|{child.pid}|0badc0de"
+    s.commit()
+    page = client.get(f"/jobs/{job_id}/page").get_data(as_text=True)
+    assert "It was interrupted: the server stopped while it was running." in page
+    assert f'action="{cycle_url()}/prepare"' in page and "Run it again" in page
+    assert now(session).scalar(select(Job.status).where(Job.id == job_id)) == "interrupted"
+    # the button posts the form that started it (with its CSRF token): only the missing payments are made
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        r = client.post(f"{cycle_url()}/prepare", data={"csrf_token": csrf_token(page)})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    again = client.get(r.headers["Location"].replace("/page", "")).get_json()
+    assert again["status"] == "done" and again["summary"].startswith(f"{eligible} payments")
+    assert f"{eligible - len(keep)} created by this run" in again["summary"]
+    assert now(session).scalar(select(func.count()).select_from(Payment)) == eligible
+    assert now(session).scalar(select(func.count(func.distinct(Payment.unit_id))).select_from(Payment)) == eligible
+
+
 def test_a_cycle_that_was_sent_cannot_be_prepared_again(client, registry, session):
     enrol_all(client)
     client.post(cycle_url() + "/prepare")

@@ -2,6 +2,9 @@
 
 A job row says what runs (kind), for whom (created_by), how far it is (done of
 total) and, once finished, its outcome (result JSON, or the error in message).
+While it runs, `owner` names the process running it and `heartbeat_at` says when
+it was last known alive, so a job left by a stopped process can be marked
+interrupted; `rerun` is the form that started it, offered again then.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # targeting | cycle.prepare | import ...
     scheme_code: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    # queued | running | done | failed | interrupted (its process stopped; see jobs.gone)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text, default="")
@@ -30,3 +34,6 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    owner: Mapped[str | None] = mapped_column(String(200))  # "host|pid|token" of the process running it
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rerun: Mapped[dict | None] = mapped_column(JSONType)  # {"endpoint", "values", "form"}: how to start it again

@@ -222,7 +222,9 @@ def start_targeting(scheme):
                     "link": {"endpoint": "payments.targeting_run", "values": {"run_id": run.id}}}
 
     # a Python rule keeps a SQLite write lock for the whole run: report progress from memory only
-    job_id = start_job("targeting", work, scheme_code=s.code, persist_progress=state.db.dialect != "sqlite")
+    job_id = start_job("targeting", work, scheme_code=s.code, persist_progress=state.db.dialect != "sqlite",
+                       rerun={"endpoint": "payments.start_targeting", "values": {"scheme": s.code},
+                              "form": {"as_of": as_of.isoformat()}})
     return redirect(url_for("jobs.job_page", job_id=job_id))
 
 
@@ -380,7 +382,8 @@ def prepare(scheme, benefit, n):
                 "created": prepared.payment_count - before,
                 "link": {"endpoint": "payments.cycle", "values": {"scheme": s.code, "benefit": b.code, "n": n}}}
 
-    job_id = start_job("cycle.prepare", work, scheme_code=s.code)
+    job_id = start_job("cycle.prepare", work, scheme_code=s.code,
+                       rerun={"endpoint": "payments.prepare", "values": {"scheme": s.code, "benefit": b.code, "n": n}})
     return redirect(url_for("jobs.job_page", job_id=job_id))
 
 
