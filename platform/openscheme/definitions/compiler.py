@@ -27,6 +27,7 @@ from .benefits import (
     build_payments,
     build_rules,
 )
+from .checks.languages import check_languages
 from .diagnostics import DefinitionError, Diagnostic, Location
 from .fields import (
     DEFAULT_LOCATION_LEVELS,
@@ -143,7 +144,7 @@ class Compiler:
         members = None
         if household and "members" in data:
             m = data["members"]
-            members = Members(text_of(m.get("label", "Members")), m.get("min", 1), m.get("max", 50), tuple(member_fields))
+            members = Members(text_of(m.get("label")), m.get("min", 1), m.get("max", 50), tuple(member_fields))
             if members.min > members.max:
                 self.error("E326", "members.min is greater than members.max", ("members", "min"))
 
@@ -200,6 +201,7 @@ def _compile(text: str, file: str, run_tests: bool) -> CompileResult:
         return CompileResult(None, diagnostics + structure)
     compiler = Compiler(data, source_map, file, text)
     scheme = compiler.compile()
+    check_languages(compiler)
     diagnostics += compiler.diagnostics
     if scheme is not None and run_tests and scheme.tests:
         from ..evaluation.testcases import run_tests as run_embedded
