@@ -394,3 +394,22 @@ def test_a_huge_amount_is_not_an_internal_error(amount):
     text += "\ntests:\n  - name: t\n    data: {income: 10}\n    expect: {amounts: {grant: 100}}\n"
     result = compile_text(text)
     assert [str(d) for d in result.diagnostics if d.code == "E000"] == []
+
+
+def test_a_text_missing_a_declared_language_is_a_warning_at_its_line():
+    text = replace(MINIMAL, "    label: Grant\n", "    label: {en: Grant}\n")
+    text = replace(text, "    required: true\n", "    required: true\n    label:\n      fr: Revenu\n")
+    text = replace(text, "    reason: Income too high\n", "    reason: {en: Income too high, fr: Revenu trop élevé}\n")
+    result = compile_text(text)
+    assert result.ok  # a warning: the missing language falls back to another one
+    found = [(d.code, d.location.line, d.message) for d in result.diagnostics]
+    assert found == [
+        ("W352", line_of(text, "    label:"), "this text has no en version, though the scheme declares languages en, fr"),
+        ("W352", line_of(text, "label: {en: Grant}"), "this text has no fr version, though the scheme declares languages en, fr"),
+    ]
+
+
+def test_plain_text_and_single_language_schemes_need_no_translation():
+    assert compile_text(MINIMAL).diagnostics == []  # `label: Grant` is the same in every language
+    one = replace(MINIMAL, "languages: [en, fr]", "languages: [en]")
+    assert compile_text(replace(one, "    label: Grant\n", "    label: {en: Grant}\n")).diagnostics == []

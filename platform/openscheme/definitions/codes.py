@@ -54,6 +54,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E344": ("Service without a price", "A service or item needs price: or price_from:."),
     "E350": ("Benefit kind not declared", "The benefit's kind must be listed in scheme.benefit_kinds."),
     "W351": ("Declared kind without a benefit", "scheme.benefit_kinds lists a kind no benefit uses."),
+    "W352": ("Text missing in a declared language", "A text given per language lacks one of the languages the scheme declares; that language falls back to another."),
     "E352": ("Insurance without services", "An insurance benefit must list covered services."),
     "E353": ("Voucher package without vouchers", "A voucher benefit must list its vouchers."),
     "E354": ("Cash benefit incomplete", "A cash benefit needs an amount and a schedule."),
