@@ -98,6 +98,8 @@ class PageParser(HTMLParser):
         elif tag == "textarea":
             self.textarea = {"tag": "textarea", "name": a.get("name"), "type": "textarea", "value": ""}
             self.form.fields.append(self.textarea)
+        elif tag == "button" and a.get("name"):  # posted only when it is the button pressed
+            self.form.fields.append({"tag": "button", "name": a.get("name"), "type": "submit", "value": a.get("value")})
 
     def handle_data(self, data):
         if self.option is not None:
@@ -245,14 +247,20 @@ def kinds(scheme) -> set[str]:
 # ---- filling a generated form -----------------------------------------------------------------
 
 
-def synthetic_record(app, code: str, seed: str) -> dict:
-    """A valid record made by the demo's own generator (the scheme's declarations and the demo's places)."""
+def synthetic_record(app, code: str, seed: str, area: str | None = None) -> dict:
+    """A valid record made by the demo's own generator (the scheme's declarations and the demo's places,
+    those of `area` - a path - and above it for an officer limited to it)."""
     from openscheme.reference.synthetic import Places, RecordGenerator, load_names
     from openscheme.reference.synthetic import clean as plain
 
     scheme = scheme_of(app, code)
     with db(app) as s:
         places = Places(s, scheme.country)
+    if area:
+        places.all = [p for p in places.all if p.path.startswith(area) or area.startswith(p.path)]
+        places.by_code = {p.code: p for p in places.all}
+        places.by_level = {level: [p for p in group if p.code in places.by_code]
+                           for level, group in places.by_level.items()}
     generator = RecordGenerator(scheme, places, load_names())
     from openscheme.evaluation.records import validate_record
 
@@ -334,14 +342,14 @@ def post_generated(browser: Browser, html: str, action: str, changes: dict):
 # ---- the jobs ---------------------------------------------------------------------------------
 
 
-def enrolment_officer(app, b: Browser, code: str):
+def enrolment_officer(app, b: Browser, code: str, area: str | None = None):
     from openscheme.storage.models import AuditLog, Household, Individual
 
     scheme = scheme_of(app, code)
     home = b.get("/")
     assert f"/s/{code}/register" in home and f"/s/{code}/quick" in home
     # register through the full form
-    record = synthetic_record(app, code, f"walk:{code}:full")
+    record = synthetic_record(app, code, f"walk:{code}:full:{b.username}", area)
     page = b.get(f"/s/{code}/register")
     changes = fill_generated_form(b, page, f"/s/{code}/register", scheme, record)
     r = post_generated(b, page, f"/s/{code}/register", changes)
@@ -356,7 +364,7 @@ def enrolment_officer(app, b: Browser, code: str):
         if scheme.is_household:
             assert len([m for m in unit.members if m.active]) == len(record["members"])
     # the phone-sized quick registration: only what it offers
-    record = synthetic_record(app, code, f"walk:{code}:quick")
+    record = synthetic_record(app, code, f"walk:{code}:quick:{b.username}", area)
     page = b.get(f"/s/{code}/quick")
     assert 'name="viewport"' in page
     form = b.form(page, f"/s/{code}/quick")
@@ -661,3 +669,48 @@ def administrator(app, b: Browser, code: str):
 
 JOBS.update({"facility_clerk": facility_clerk, "claims_reviewer": claims_reviewer, "payment_officer": payment_officer,
              "analyst": analyst, "implementer": implementer, "auditor": auditor, "administrator": administrator})
+
+
+# ---- officers limited to an area, and the French pages ------------------------------------------
+
+
+@pytest.mark.parametrize("code", SCHEMES)
+def test_an_officer_limited_to_an_area_registers_and_finds_the_record(demo, code):
+    """The demo's Kongwa officer (tz-chf), or an officer limited to a region of the scheme's country:
+    a scheme whose records name no place puts them in the officer's area."""
+    from openscheme.reference.users import create_user
+    from openscheme.storage.models import Household, Individual, Location, User
+
+    scheme = scheme_of(demo, code)
+    username = "kongwa" if code == "tz-chf" else f"area-{code}"
+    with db(demo) as s, s.begin():
+        if s.scalar(select(User).where(User.username == username)) is None:
+            region = s.scalar(select(Location.code).where(Location.path.like(f"/{scheme.country}/%/"),
+                                                          Location.path.not_like(f"/{scheme.country}/%/%/"))
+                              .order_by(Location.path))  # a region (below the country)
+            create_user(s, username, demo_password(username), roles=[("enrolment_officer", code, region)],
+                        hash_method="pbkdf2:sha256:1000")
+    with db(demo) as s:
+        area = s.scalar(select(User).where(User.username == username)).roles[0].location.path
+    b = Browser(demo, username)
+    enrolment_officer(demo, b, code, area)
+    model = Household if scheme.is_household else Individual
+    with db(demo) as s:
+        units = s.scalars(select(model).join(User, User.id == model.created_by).where(User.username == username)).all()
+        assert len(units) >= 2 and all(u.location_path.startswith(area) for u in units), area
+    b.refused(f"/s/{'np-hib' if code != 'np-hib' else 'tz-chf'}/register")  # another scheme
+
+
+@pytest.mark.parametrize("code", SCHEMES)
+def test_the_registration_form_speaks_french(demo, code):
+    scheme = scheme_of(demo, code)
+    b = Browser(demo, USER_OF["enrolment_officer"])
+    page = b.get("/")
+    b.submit(page, "/language", {"lang": "fr"}, expect=302)
+    html = b.get(f"/s/{code}/register")
+    assert '<html lang="fr">' in html
+    for f in scheme.fields + scheme.member_fields:
+        if f.calculate is None and "fr" in f.label.values:
+            assert f.label.get("fr").replace("'", "&#39;") in html, f.name
+    for english in ("Members", "Save", "Add a member", "Remove this member", "choose —"):
+        assert english not in html, english
