@@ -109,7 +109,9 @@ def title(code: str, lang: str = "en") -> str | None:
 def detail(key: str, params: dict, lang: str = "en", labels=None) -> str:
     """A detail in words; `labels(name, value, lang)` may turn a condition's field and value into labels."""
     template = DETAILS[key]
-    values = {k: (word(k, v, lang) if k in WORDS else v) for k, v in (params or {}).items()}
+    params = params or {}
+    values = {k: (word(k, v, lang) if k in WORDS else v) for k, v in params.items()} \
+        if not WORDS.keys().isdisjoint(params) else dict(params)
     if key == "eligible_when":
         values["values"] = ", ".join(_read(name, value, lang, labels) for name, value in params.get("values") or ()) \
             or "-"
