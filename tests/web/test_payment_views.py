@@ -340,6 +340,62 @@ def test_an_interrupted_preparation_is_run_again_from_its_page(app, client, regi
     assert now(session).scalar(select(func.count(func.distinct(Payment.unit_id))).select_from(Payment)) == eligible
 
 
+def test_a_lost_payroll_is_downloaded_again_the_same(client, registry, session):
+    from openscheme.storage.models import AuditLog, Individual
+
+    enrol_all(client)
+    client.post(cycle_url() + "/prepare")
+    as_user(client, "checker")
+    client.post(cycle_url() + "/approve")
+    first = {ch: client.post(cycle_url() + "/payroll", data={"channel": ch}) for ch in ("cash_agent", "mobile_money")}
+    assert all(r.status_code == 200 and r.mimetype == "text/csv" for r in first.values())
+
+    def state():
+        s = now(session)
+        return (s.scalar(select(PaymentCycle.status)), s.execute(select(
+            Payment.id, Payment.status, Payment.attempts, Payment.updated_at).order_by(Payment.id)).all())
+
+    before = state()
+    # after the file went out a recipient's name is corrected: the file given again is the one handed out
+    s = now(session)
+    ref = next(csv.DictReader(io.StringIO(first["cash_agent"].get_data(as_text=True))))["reference_id"]
+    person = s.get(Individual, s.scalar(select(Payment.recipient_id).where(Payment.reference == ref)))
+    person.data = person.data | {"first_name": "Corrected"}
+    s.commit()
+    # the channel's payroll button again: no empty file, but where to find the one produced
+    r = client.post(cycle_url() + "/payroll", data={"channel": "cash_agent"}, follow_redirects=True)
+    assert r.mimetype == "text/html"
+    assert "No payment of cash_agent is waiting for a payroll: a payroll already produced can be downloaded again" \
+        in r.get_data(as_text=True)
+    page = client.get(cycle_url()).get_data(as_text=True)
+    assert "Payrolls already produced" in page and "Download again" in page
+    kept = dict(zip(re.findall(r'<td>(cash_agent|mobile_money)</td>', page),
+                    map(int, re.findall(r'data-redownload="(\d+)"', page)), strict=True))
+    assert set(kept) == {"cash_agent", "mobile_money"}
+    for channel in ("cash_agent", "cash_agent", "mobile_money"):  # as often as needed
+        again = client.post(f"{cycle_url()}/payrolls/{kept[channel]}")
+        assert again.status_code == 200 and again.mimetype == "text/csv"
+        assert again.get_data() == first[channel].get_data()
+        assert again.headers["Content-Disposition"] == first[channel].headers["Content-Disposition"]
+    assert "Corrected" not in client.post(f"{cycle_url()}/payrolls/{kept['cash_agent']}").get_data(as_text=True)
+    # nothing changed but the audit trail: no payment made or sent twice, the cycle as it was
+    assert state() == before and before[0] == "sent"
+    s = now(session)
+    assert s.scalar(select(func.count()).select_from(Payment)) == len(before[1])
+    entries = s.scalars(select(AuditLog).where(AuditLog.action == "redownload").order_by(AuditLog.id)).all()
+    assert len(entries) == 4 and all(e.entity == "payment_cycle" and e.username == "checker" for e in entries)
+    assert [e.after["channel"] for e in entries] == ["cash_agent", "cash_agent", "mobile_money", "cash_agent"]
+    assert entries[0].after["payroll"] == kept["cash_agent"] and len(entries[0].after["sha256"]) == 64
+    assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "payroll")) == 2
+    # only through its own cycle, only for who may produce payrolls; in French too
+    assert client.post(f"{cycle_url(2)}/payrolls/{kept['cash_agent']}").status_code == 404
+    fr = client.get(cycle_url() + "?lang=fr").get_data(as_text=True)
+    assert "États de paiement déjà produits" in fr and "Télécharger à nouveau" in fr
+    as_user(client, "auditor")
+    assert client.post(f"{cycle_url()}/payrolls/{kept['cash_agent']}").status_code == 403
+    assert "payroll downloaded again" in client.get(f"/s/{CODE}/audit?action=redownload").get_data(as_text=True)
+
+
 def test_a_cycle_that_was_sent_cannot_be_prepared_again(client, registry, session):
     enrol_all(client)
     client.post(cycle_url() + "/prepare")

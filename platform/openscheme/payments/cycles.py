@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..definitions.model import Benefit, Scheme
 from ..registry import audit
 from ..storage.models import Individual
-from ..storage.workflow_models import Payment, PaymentCycle
+from ..storage.workflow_models import Payment, PaymentCycle, Payroll
 from . import entitlements as ent
 
 
@@ -272,7 +273,9 @@ PAYROLL_COLUMNS = ["reference_id", "payer", "payee_id", "payee_name", "payee_pho
 
 
 def payroll(session, scheme: Scheme, cycle: PaymentCycle, channel: str, user=None) -> str:
-    """CSV for one payment channel (G2P Connect disburse-like fields); its payments become 'sent'."""
+    """CSV for one payment channel (G2P Connect disburse-like fields); its payments become 'sent'.
+
+    A file that holds payments is kept (`Payroll`) so it can be downloaded again (`payroll_again`)."""
     if cycle.status not in ("approved", "sent"):
         raise CycleError("a payroll is produced only for an approved cycle")
     rows = session.execute(select(Payment, Individual).outerjoin(Individual, Individual.id == Payment.recipient_id)
@@ -289,14 +292,39 @@ def payroll(session, scheme: Scheme, cycle: PaymentCycle, channel: str, user=Non
                          data.get("phone", ""), format(payment.amount, "f"), payment.currency, payment.channel,
                          scheme.code, cycle.cycle_no])
     ids = [p.id for p, _ in rows]
+    text = out.getvalue()
+    after = {"channel": channel, "payments": len(ids)}
     if ids:
         session.execute(update(Payment).where(Payment.id.in_(ids)).values(
             status="sent", attempts=Payment.attempts + 1, updated_at=datetime.now()))
+        kept = Payroll(cycle_id=cycle.id, channel=channel, payment_count=len(ids),
+                       total=sum((p.amount for p, _ in rows), Decimal(0)), sha256=hashlib.sha256(text.encode()).hexdigest(),
+                       content=zlib.compress(text.encode(), 6), created_by=getattr(user, "id", None),
+                       created_at=datetime.now())
+        session.add(kept)
+        session.flush()
+        after |= {"payroll": kept.id, "sha256": kept.sha256}
     if cycle.status == "approved":
         cycle.status = "sent"
     audit.record(session, user=user, action="payroll", entity="payment_cycle", entity_id=cycle.id,
-                 scheme_code=cycle.scheme_code, after={"channel": channel, "payments": len(ids)})
-    return out.getvalue()
+                 scheme_code=cycle.scheme_code, after=after)
+    return text
+
+
+def payroll_again(session, kept: Payroll, user=None, ip: str = "") -> str:
+    """The payroll file exactly as it was handed out, for an officer who lost it.
+
+    Only the audit trail changes (a "redownload" entry each time): no payment is created,
+    none is marked sent again, the cycle keeps its state."""
+    text = zlib.decompress(kept.content).decode("utf-8")
+    if hashlib.sha256(text.encode()).hexdigest() != kept.sha256:
+        raise CycleError(f"payroll {kept.id} is damaged: its content does not match its SHA-256")
+    cycle = session.get(PaymentCycle, kept.cycle_id)
+    audit.record(session, user=user, action="redownload", entity="payment_cycle", entity_id=cycle.id,
+                 scheme_code=cycle.scheme_code, ip=ip,
+                 after={"payroll": kept.id, "channel": kept.channel, "payments": kept.payment_count,
+                        "sha256": kept.sha256})
+    return text
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -250,3 +251,24 @@ class Payment(Base):
     explanation: Mapped[list | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Payroll(Base):
+    """A payroll file as it was handed out, kept so that the same file can be downloaded again.
+
+    The text itself is kept (zlib-compressed) rather than produced again from the payments:
+    a name or a phone may change after the file went out, and an officer who lost it must
+    get the very file the agent has. `sha256` is of the text, checked on the way out."""
+
+    __tablename__ = "payrolls"
+    __table_args__ = (Index("ix_payrolls_cycle", "cycle_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("payment_cycles.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    payment_count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -27,7 +27,8 @@ ACTIONS = {
     "pay": _l("paid"), "approve": _l("approved"), "reject": _l("rejected"), "expire": _l("expired"),
     "issue": _l("vouchers issued"), "redeem": _l("voucher redeemed"), "reimburse": _l("reimbursed"),
     "targeting": _l("targeting run"), "prepare": _l("prepared"), "payroll": _l("payroll produced"),
-    "reconcile": _l("reconciled"), "retry": _l("retried"), "propose": _l("proposed"), "download": _l("downloaded"),
+    "redownload": _l("payroll downloaded again"), "reconcile": _l("reconciled"), "retry": _l("retried"),
+    "propose": _l("proposed"), "download": _l("downloaded"),
 }
 ENTITIES = {
     "household": _l("household"), "individual": _l("person"), "policy": _l("policy"),

@@ -8,6 +8,7 @@
         .../dry-run                           compute without writing anything, diffed with cycle n-1
         .../prepare | approve        POST     prepare (a job) / approve (not by the preparer)
         .../payroll                  POST     the payroll CSV of a channel (its payments become "sent")
+        .../payrolls/<id>            POST     that payroll again, the same file (audited; nothing else changes)
         .../reconcile                POST     the agent's result file -> report with line numbers
         .../list                              payments with their status; failed ones can be retried
     /payments/<id>                            a payment explained from the values stored with it
@@ -42,7 +43,7 @@ from ..definitions.model import Scheme
 from ..payments import cycles
 from ..payments import entitlements as ent
 from ..storage.models import Household, Individual, User
-from ..storage.workflow_models import Payment, PaymentCycle, TargetingResult, TargetingRun
+from ..storage.workflow_models import Payment, PaymentCycle, Payroll, TargetingResult, TargetingRun
 from ..targeting.loading import unit_table
 from ..targeting.run import TargetingError, approve_run, reject_run, run_targeting
 from .i18n import current_language
@@ -339,9 +340,12 @@ def cycle(scheme, benefit, n):
                 Payment.cycle_id == c.id, Payment.status == "pending").group_by(Payment.channel)):
             by_channel[channel] = count
     channels = list(s.payments.channels) if s.payments else ["cash"]
-    names = usernames(session, [c.prepared_by, c.approved_by] if c else [])
+    payrolls = session.execute(select(Payroll.id, Payroll.channel, Payroll.payment_count, Payroll.total,
+                                      Payroll.created_by, Payroll.created_at)
+                               .where(Payroll.cycle_id == c.id).order_by(Payroll.id)).all() if c else []
+    names = usernames(session, ([c.prepared_by, c.approved_by] if c else []) + [p.created_by for p in payrolls])
     return render_template("payments/cycle.html", scheme=s, benefit=b, n=n, cycle=c, by_status=by_status,
-                           by_channel=by_channel, channels=channels, names=names, money=money,
+                           by_channel=by_channel, channels=channels, names=names, money=money, payrolls=payrolls,
                            start=cycles.cycle_start(b, n), cycles=cycle_count(b), lang=current_language(),
                            mine=c is not None and c.prepared_by == current_user.id)
 
@@ -421,16 +425,42 @@ def payroll(scheme, benefit, n):
     channels = list(s.payments.channels) if s.payments else ["cash"]
     if c is None or channel not in channels:
         abort(404)
+    back = redirect(url_for(".cycle", scheme=s.code, benefit=b.code, n=n)), 303
+    if c.status in ("approved", "sent") and not session.scalar(select(func.count()).select_from(Payment).where(
+            Payment.cycle_id == c.id, Payment.channel == channel, Payment.status == "pending")):
+        # an empty file helps nobody; the officer who clicks again most likely lost the first one
+        flash(_("No payment of %(channel)s is waiting for a payroll: a payroll already produced can be "
+                "downloaded again below.", channel=channel))
+        return back
     try:
         body = cycles.payroll(session, s, c, channel, current_user._get_current_object())
     except cycles.CycleError:
         session.rollback()
         flash(_("A payroll is produced only for an approved cycle."))
-        return redirect(url_for(".cycle", scheme=s.code, benefit=b.code, n=n)), 303
+        return back
     session.commit()
-    name = f"{s.code}-{b.code}-cycle{n}-{channel}-{date.today().isoformat()}.csv"
+    return payroll_file(body, s, b, n, channel, date.today())
+
+
+def payroll_file(body: str, s: Scheme, b, n: int, channel: str, day: date) -> Response:
+    name = f"{s.code}-{b.code}-cycle{n}-{channel}-{day.isoformat()}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}", "Cache-Control": "no-store"})
+
+
+@bp.post("/s/<scheme>/payments/<benefit>/<int:n>/payrolls/<int:payroll_id>")
+@requires("payments.prepare")
+def payroll_again(scheme, benefit, n, payroll_id: int):
+    """A payroll already produced, again: the same file under the same name, audited as a re-download."""
+    s, b = _cycle_context(scheme, benefit, n)
+    session = _session()
+    c = get_cycle(session, s.code, b.code, n)
+    kept = session.get(Payroll, payroll_id)
+    if c is None or kept is None or kept.cycle_id != c.id:
+        abort(404)
+    body = cycles.payroll_again(session, kept, current_user._get_current_object(), ip=request.remote_addr or "")
+    session.commit()
+    return payroll_file(body, s, b, n, kept.channel, kept.created_at.date())
 
 
 RECONCILE_MESSAGES = {
