@@ -15,7 +15,7 @@ from insurance_helpers import RECORDS, TODAY, insured, person_uid, seed_insuranc
 from openscheme.claims import messages, reasons
 
 VISIT = (TODAY - timedelta(days=1)).isoformat()
-COVERAGE_KEYS = [k for k in messages.MESSAGES if k.startswith(("cover_", "service_"))]
+COVERAGE_KEYS = [k for k in messages.MESSAGES if k.startswith(("cover_", "service_", "fhir_"))]
 
 
 def english_fragments() -> set[str]:
@@ -96,6 +96,15 @@ def test_verification_and_decisions_in_french_have_no_english_left(app, client, 
             c["label"] for cover in covers for c in cover["categories"]] + [
             x for cover in covers for s in cover["services"] for x in [s["why_not"], *s["left"]]]
         assert texts and leftovers(" | ".join(texts)) == [], leftovers(" | ".join(texts))
+    # FHIR's CoverageEligibilityResponse: its display texts
+    for q in (world["man"], world["leave"]):
+        request = {"resourceType": "CoverageEligibilityRequest", "status": "active", "purpose": ["benefits"],
+                   "patient": {"reference": f"Patient/{q}"}, "created": TODAY.isoformat(),
+                   "servicedDate": TODAY.isoformat(), "insurer": {"display": "x"}}
+        response = client.post("/fhir/R4/CoverageEligibilityRequest?lang=fr", json=request, headers=h).get_json()
+        texts = [response["disposition"]] + [i["coverage"]["display"] for i in response["insurance"]] + [
+            x.get(k, "") for i in response["insurance"] for x in i.get("item", []) for k in ("name", "description")]
+        assert "par an" in " | ".join(texts) and leftovers(" | ".join(texts)) == [], leftovers(" | ".join(texts))
     from openscheme.storage.workflow_models import ClaimRecord
 
     with app.extensions["openscheme"].db.session_factory() as s:

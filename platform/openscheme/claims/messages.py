@@ -51,6 +51,10 @@ MESSAGES = {
     "service_left": {"en": "%(left)s of %(limit)s left %(period)s", "fr": "reste %(left)s sur %(limit)s %(period)s"},
     "service_next": {"en": "next from %(date)s", "fr": "prochain à partir du %(date)s"},
     "service_per_visit": {"en": "at most %(n)s per visit", "fr": "au plus %(n)s par visite"},
+    # the same in FHIR's CoverageEligibilityResponse
+    "fhir_waiting": {"en": "waiting period: %(days)s day(s) left", "fr": "délai de carence : encore %(days)s jour(s)"},
+    "fhir_category": {"en": "%(category)s per year", "fr": "%(category)s par an"},
+    "fhir_ceiling": {"en": "ceiling %(ceiling)s", "fr": "plafond %(ceiling)s"},
 }
 
 

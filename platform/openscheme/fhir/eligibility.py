@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..claims.coverage import BenefitCover
+from ..claims.messages import msg
 from .common import (
     BENEFIT_TYPE,
     SID_CATEGORY,
@@ -47,7 +48,7 @@ def request_purpose(resource: dict) -> list[str]:
     return purposes or ["validation", "benefits"]
 
 
-def _insurance(scheme, cover: BenefitCover) -> dict:
+def _insurance(scheme, cover: BenefitCover, lang: str = "en") -> dict:
     cur = scheme.currency
     out = {"coverage": ({"reference": f"Coverage/{cover.policy_id}", "display": cover.message} if cover.policy_id
                         else {"display": f"{scheme.code}/{cover.code}: {cover.message}"}),
@@ -61,17 +62,17 @@ def _insurance(scheme, cover: BenefitCover) -> dict:
                 "excluded": not s.allowed}
         text = [s.why_not] if s.why_not else []
         if s.waiting_days_left:
-            text.append(f"waiting period: {s.waiting_days_left} days left")
+            text.append(msg("fhir_waiting", lang, days=s.waiting_days_left))
         text += s.left
         if text:
             item["description"] = "; ".join(text)
         items.append(item)
-    for category, _label, left, limit in cover.categories:
-        items.append({"category": concept(SID_CATEGORY, category), "name": f"{category} per year",
+    for category, label, left, limit in cover.categories:
+        items.append({"category": concept(SID_CATEGORY, category), "name": msg("fhir_category", lang, category=label),
                       "benefit": [{"type": concept(BENEFIT_TYPE, "visit", "Visit"),
                                    "allowedUnsignedInt": int(limit), "usedUnsignedInt": int(limit - left)}]})
     for _kind, label, left, limit in cover.ceilings:
-        items.append({"category": {"text": "ceiling"}, "name": f"ceiling {label}",
+        items.append({"category": {"text": "ceiling"}, "name": msg("fhir_ceiling", lang, ceiling=label),
                       "benefit": [{"type": concept(BENEFIT_TYPE, "benefit", "Benefit"),
                                    "allowedMoney": money(limit, cur), "usedMoney": money(limit - left, cur)}]})
     if items:
@@ -92,7 +93,7 @@ def eligibility_response(scheme, person, covers: list[BenefitCover], on: date, r
            "request": req_ref, "outcome": "complete", "insurer": payor(scheme, lang),
            "disposition": "; ".join(f"{c.label}: {c.message}" for c in covers) or "no insurance benefit"}
     if covers:
-        out["insurance"] = [_insurance(scheme, c) for c in covers]
+        out["insurance"] = [_insurance(scheme, c, lang) for c in covers]
     return out
 
 
