@@ -193,3 +193,24 @@ def test_the_condition_is_loaded_with_a_few_queries_whatever_the_batch(employees
                                if not x.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]))
         s.commit()
         assert counts[0] == counts[1] <= 10, counts  # one more than without eligible_when: the records
+
+
+def test_household_records_are_read_with_their_members_as_the_formulas_see_them(app):
+    from datetime import date as day
+
+    from openscheme.claims.applies import load_values
+    from openscheme.storage.models import Household
+
+    seed_insurance(app)
+    uid, _ = insured(app, "tz-chf")
+    state = app.extensions["openscheme"]
+    scheme = state.catalog.current("tz-chf")
+    with state.db.session_factory() as s:
+        household = s.scalar(select(Household).where(Household.uid == uid))
+        values = load_values(s, scheme, {("household", household.id)})[("household", household.id)]
+        assert values["district"] == "KONGWA_DC"
+        members = values["members"]
+        assert [m["first_name"] for m in members] == ["Juma", "Rehema", "Amani"]
+        assert members[0]["dob"] == day(1980, 3, 12) and members[0]["roles"] == ["head"] and members[0]["_id"]
+        # the scheme's own rules run on them as on the registry-wide path
+        assert all(rule.formula.evaluate(values, TODAY) for rule in scheme.eligibility)
