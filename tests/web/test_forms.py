@@ -245,8 +245,8 @@ def test_an_officer_is_offered_only_the_places_of_their_area(app, client):
     make_user(app, "kongwa", [("enrolment_officer", "tz-chf", "KONGWA_DC")])
     login(client, "kongwa")
     html = client.get("/s/tz-chf/register").get_data(as_text=True)
-    # their one region and district are the only ones offered: the wards below them are listed at once
-    assert 'value="DODOMA"' in html and 'value="KONGWA_DC"' in html and 'value="MLALI"' in html
+    # their one region and district are the only ones offered, and chosen: the wards below are listed at once
+    assert 'value="DODOMA" selected' in html and 'value="KONGWA_DC" selected' in html and 'value="MLALI"' in html
     assert "BAHI" not in html and "PWANI" not in html
     assert client.get("/s/tz-chf/places?field=ward&parent=BAHI_DC").get_json() == []  # outside their area
     assert [r["code"] for r in client.get("/s/tz-chf/places?field=ward&parent=DODOMA").get_json()] == ["MLALI"]

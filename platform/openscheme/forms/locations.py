@@ -91,6 +91,8 @@ def set_location_choices(form, session, scope: list[str] | None = None) -> None:
             rows = [] if within == "" else places(spec.location_level, within)
             if len(rows) == 1:
                 single[id(bound)] = rows[0].path
+                if bound.data is None and not bound.raw_data:  # a new form: the only place is chosen already
+                    bound.data = rows[0].code
             choices = [place_option(loc) for loc in rows]
             if bound.data and all(getattr(c, "value", c[0] if isinstance(c, tuple) else None) != bound.data for c in choices):
                 # a stored place outside the list (another area, or removed): keep it visible
