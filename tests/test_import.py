@@ -556,6 +556,53 @@ def test_web_import_runs_in_the_background(app, client):
         assert s.query(Household).filter_by(scheme_code="cm-educash").count() == 1
 
 
+def test_an_interrupted_web_import_says_so_and_runs_again_on_its_file(app, client):
+    import json
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from openscheme.storage.models import Household
+
+    make_user(app, "officer", [("enrolment_officer", None, None)])
+    login(client, "officer")
+    app.config["IMPORT_IN_BACKGROUND"] = False
+    try:
+        r = client.post("/schemes/cm-educash/import", data={"file": (csv_bytes(household("HH1"), EDUCASH_COLUMNS),
+                                                                     "hh.csv")}, content_type="multipart/form-data")
+        job_url = r.headers["Location"]
+        # as a server stopped half way through a file of two households leaves it: the first one saved,
+        # the file still there, the job "running", its process gone
+        job_id = job_url.rsplit("/", 1)[-1]
+        folder = Path(app.instance_path) / "imports"
+        both = household("HH1") + household("HH2", "223344556")
+        (folder / f"{job_id}.csv").write_bytes(csv_bytes(both, EDUCASH_COLUMNS).getvalue())
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        job = json.loads((folder / f"{job_id}.json").read_text("utf-8"))
+        for key in ("counts", "issues", "finished_at"):
+            job.pop(key)
+        job |= {"status": "running", "rows_done": 3, "owner": f"{socket.gethostname()}|{child.pid}|0badc0de"}
+        (folder / f"{job_id}.json").write_text(json.dumps(job), "utf-8")
+        page = client.get(job_url).get_data(as_text=True)
+        assert "The import was interrupted: the server stopped while it was running." in page
+        assert "http-equiv" not in page and f'action="{job_url}/again"' in page and "Run it again" in page
+        assert json.loads((folder / f"{job_id}.json").read_text("utf-8"))["status"] == "interrupted"
+        fr = client.get(job_url + "?lang=fr").get_data(as_text=True)
+        assert "L'import a été interrompu : le serveur s'est arrêté pendant le travail." in fr and "Relancer" in fr
+        r = client.post(job_url + "/again")
+        assert r.status_code == 303 and r.headers["Location"].endswith(job_url)
+    finally:
+        app.config.pop("IMPORT_IN_BACKGROUND")
+    done = json.loads((folder / f"{job_id}.json").read_text("utf-8"))
+    assert done["status"] == "done" and (done["counts"]["created"], done["counts"]["skipped"]) == (1, 1)
+    assert "Run it again" not in client.get(job_url).get_data(as_text=True)
+    db = app.extensions["openscheme"].db
+    with db.session_factory() as s:
+        assert s.query(Household).filter_by(scheme_code="cm-educash").count() == 2
+
+
 def test_web_page_refuses_other_files_and_roles(app, client, users):
     login(client, "enrolment_officer")
     assert b"/schemes/cm-educash/import" in client.get("/").data  # linked from the scheme's card

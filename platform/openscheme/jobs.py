@@ -79,15 +79,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def gone(job_id: int, job_owner: str | None, heartbeat: datetime | None, now: datetime | None = None) -> str | None:
-    """Why the process that runs a job is no longer there (None while it may still be running)."""
+def gone(job_owner: str | None, heartbeat: datetime | None, *, here: bool, now: datetime | None = None) -> str | None:
+    """Why the process that runs a job is no longer there (None while it may still be running).
+
+    `here`: whether this process runs it now (what decides when the owner is this process).
+    Also used by the bulk import page, whose jobs are small files."""
     host, _, rest = (job_owner or "").partition("|")
-    pid_text, _, token = rest.partition("|")
+    pid_text = rest.partition("|")[0]
     if host and host == socket.gethostname() and pid_text.isdigit():
         pid = int(pid_text)
         if job_owner == owner():
-            with _lock:
-                return None if job_id in _running else "its thread ended without saying how"
+            return None if here else "its thread ended without saying how"
         if pid == os.getpid():
             return f"the server was restarted (pid {pid} is a new process)"
         return None if _pid_alive(pid) else f"the process that ran it stopped (pid {pid} on {host})"
@@ -96,6 +98,11 @@ def gone(job_id: int, job_owner: str | None, heartbeat: datetime | None, now: da
         since = heartbeat.isoformat(sep=" ", timespec="seconds") if heartbeat else "ever"
         return f"no sign of life from {host or 'its process'} since {since}"
     return None
+
+
+def _runs_here(job_id: int) -> bool:
+    with _lock:
+        return job_id in _running
 
 
 def _interrupt(bind, job_id: int, job_owner: str | None, why: str) -> str:
@@ -122,7 +129,7 @@ def recover(session_factory) -> int:
         bind = s.get_bind()
     count = 0
     for job_id, job_owner, heartbeat, updated in rows:
-        why = gone(job_id, job_owner, heartbeat or updated)
+        why = gone(job_owner, heartbeat or updated, here=_runs_here(job_id))
         if why:
             _interrupt(bind, job_id, job_owner, why)
             count += 1
@@ -280,7 +287,7 @@ def state(session, job_id: int) -> dict | None:
            "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None,
            "rerun": job.rerun}
     if job.status in ACTIVE:
-        why = gone(job.id, job.owner, job.heartbeat_at or job.updated_at)
+        why = gone(job.owner, job.heartbeat_at or job.updated_at, here=_runs_here(job.id))
         if why:  # written by a session of its own: the caller's may hold a snapshot (SQLite)
             out |= {"status": "interrupted", "message": _interrupt(session.get_bind(), job.id, job.owner, why)}
     with _lock:

@@ -6,6 +6,12 @@ small JSON file next to it, so any web worker can show it. The job page reloads
 itself every two seconds while the import runs (no script needed). The report -
 one line per refused row or skipped record: row, column, path, code, message -
 is written as the import goes and can be downloaded as CSV.
+
+An import whose process stopped (a restart) would say "running" for ever: the
+job names its process (`jobs.owner`) and is marked "interrupted" when that
+process is gone (`jobs.gone`; the progress writes are its heartbeat). The
+uploaded file is still there then, and the page offers to run it again: the
+import is idempotent, records saved before are reported as already imported.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import jobs
 from ..registry.importer import REPORT_COLUMNS, Importer, issue_row, template_header
 from ..storage.models import User
 from .i18n import current_language
@@ -47,6 +54,7 @@ bp = Blueprint("imports", __name__)
 JOB_RE = re.compile(r"^[0-9a-f]{16}$")
 SUFFIXES = (".csv", ".xlsx")
 SHOWN_ISSUES = 200
+_importing: set[str] = set()  # ids of the imports running in this process
 
 
 def jobs_dir() -> Path:
@@ -110,18 +118,42 @@ def upload(scheme: str):
             folder = jobs_dir()
             upload_.save(folder / f"{job_id}{suffix}")
             job = {"id": job_id, "scheme": s.code, "user_id": current_user.id, "file_name": upload_.filename[-200:],
-                   "suffix": suffix, "status": "running", "rows_done": 0, "started_at": datetime.now().isoformat(timespec="seconds"),
-                   "lang": current_language(), "ip": request.remote_addr or "",
+                   "suffix": suffix, "rows_done": 0, "lang": current_language(), "ip": request.remote_addr or "",
                    "scope_paths": scope_paths(current_user, "registry.import", s.code)}
-            write_job(folder, job)
-            app = current_app._get_current_object()
-            if app.config.get("IMPORT_IN_BACKGROUND", True):
-                threading.Thread(target=run_job, args=(app, folder, job_id), daemon=True,
-                                 name=f"import-{job_id}").start()
-            else:
-                run_job(app, folder, job_id)
+            start(folder, job)
             return redirect(url_for("imports.job", job_id=job_id))
     return render_template("import.html", scheme=s, columns=template_header(s), error=error), (400 if error else 200)
+
+
+def start(folder: Path, job: dict) -> None:
+    """Record the job as running in this process, then run it (in a thread unless told not to)."""
+    now = datetime.now().isoformat(timespec="seconds")
+    job |= {"status": "running", "started_at": now, "heartbeat": now, "owner": jobs.owner()}
+    write_job(folder, job)
+    _importing.add(job["id"])
+    app = current_app._get_current_object()
+    if app.config.get("IMPORT_IN_BACKGROUND", True):
+        threading.Thread(target=run_job, args=(app, folder, job["id"]), daemon=True,
+                         name=f"import-{job['id']}").start()
+    else:
+        run_job(app, folder, job["id"])
+
+
+def checked(folder: Path, job: dict) -> dict:
+    """The job, marked interrupted (and saved so) if it says running but its process is gone."""
+    if job.get("status") != "running":
+        return job
+    try:
+        heartbeat = datetime.fromisoformat(job.get("heartbeat") or job["started_at"])
+    except (KeyError, ValueError):
+        heartbeat = None
+    why = jobs.gone(job.get("owner"), heartbeat, here=job["id"] in _importing)
+    if why:
+        job |= {"status": "interrupted", "error": f"interrupted: {why}",
+                "finished_at": datetime.now().isoformat(timespec="seconds")}
+        write_job(folder, job)
+        log.warning("import %s %s", job["id"], job["error"])
+    return job
 
 
 def run_job(app, folder: Path, job_id: str) -> None:
@@ -138,7 +170,7 @@ def run_job(app, folder: Path, job_id: str) -> None:
             now = time.monotonic()
             if now - last[0] >= 1:
                 last[0] = now
-                write_job(folder, job | {"rows_done": rows})
+                write_job(folder, job | {"rows_done": rows, "heartbeat": datetime.now().isoformat(timespec="seconds")})
 
         try:
             user = session.get(User, job["user_id"])
@@ -167,14 +199,32 @@ def run_job(app, folder: Path, job_id: str) -> None:
             source.unlink(missing_ok=True)
             job["finished_at"] = datetime.now().isoformat(timespec="seconds")
             write_job(folder, job)
+            _importing.discard(job_id)
 
 
 @bp.get("/imports/<job_id>")
 @requires("registry.import")
 def job(job_id: str):
-    job_ = _own_job(job_id)
+    job_ = checked(jobs_dir(), _own_job(job_id))
     return render_template("import_job.html", job=job_, scheme=_scheme_or_404(job_["scheme"]),
-                           running=job_["status"] == "running")
+                           running=job_["status"] == "running", again=_can_run_again(job_))
+
+
+def _can_run_again(job_: dict) -> bool:
+    return job_["status"] == "interrupted" and (jobs_dir() / f"{job_['id']}{job_['suffix']}").exists()
+
+
+@bp.post("/imports/<job_id>/again")
+@requires("registry.import")
+def again(job_id: str):
+    """Run an interrupted import again on the file it kept (records saved before are skipped)."""
+    job_ = checked(jobs_dir(), _own_job(job_id))
+    _scheme_or_404(job_["scheme"])
+    if _can_run_again(job_):
+        job_.pop("error", None)
+        job_.pop("finished_at", None)
+        start(jobs_dir(), job_ | {"rows_done": 0})
+    return redirect(url_for("imports.job", job_id=job_id)), 303
 
 
 @bp.get("/imports/<job_id>/report.csv")
