@@ -244,3 +244,15 @@ def test_an_interrupted_job_page_says_so_in_english_and_french(app, client, user
     fr = client.get(f"/jobs/{job_id}/page?lang=fr").get_data(as_text=True)
     assert "Interrompu : le serveur s'est arrêté pendant le travail." in fr and "Relancer" in fr
     assert "Ce qui a été fait est conservé : relancez-le pour terminer le reste." in fr
+
+
+def test_a_job_that_finished_after_the_reader_looked_is_not_interrupted(factory):
+    """The web request's session read the job while it ran (SQLite keeps that snapshot); the job
+    then finished and is no longer running here: it is done, not interrupted."""
+    job_id = new_job(factory)
+    with factory() as reader:
+        assert reader.get(Job, job_id).status == "queued"  # the snapshot starts here (SQLite)
+        jobs.start(factory, job_id, lambda progress: {"ok": True}, background=False)
+        job = jobs.state(reader, job_id)
+    assert job["status"] == "done" and job["result"] == {"ok": True}
+    assert row(factory, job_id).status == "done"

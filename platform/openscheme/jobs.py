@@ -105,20 +105,23 @@ def _runs_here(job_id: int) -> bool:
         return job_id in _running
 
 
-def _interrupt(bind, job_id: int, job_owner: str | None, why: str) -> str:
-    """Mark the job interrupted unless it changed meanwhile (it finished, or a new owner took it)."""
+def _interrupt(bind, job_id: int, job_owner: str | None, why: str) -> bool:
+    """Mark the job interrupted unless it changed meanwhile (it finished, or a new owner took it).
+
+    False when it had changed: whoever read it "running" read it before it finished."""
     message = f"interrupted: {why}"
     try:
         with Session(bind) as s, s.begin():
-            s.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE),
-                                        Job.owner.is_not_distinct_from(job_owner))
-                      .values(status="interrupted", message=message, updated_at=datetime.now(),
-                              finished_at=datetime.now()))
-    except OperationalError:  # a busy database: it is said interrupted all the same, and written next time
+            changed = s.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE),
+                                                  Job.owner.is_not_distinct_from(job_owner))
+                                .values(status="interrupted", message=message, updated_at=datetime.now(),
+                                        finished_at=datetime.now())).rowcount
+    except OperationalError:  # a busy database: it stays as it is; the next reader tries again
         log.warning("job %s: %s (not saved: database busy)", job_id, message)
-    else:
+        return False
+    if changed:
         log.warning("job %s %s", job_id, message)
-    return message
+    return bool(changed)
 
 
 def recover(session_factory) -> int:
@@ -130,8 +133,7 @@ def recover(session_factory) -> int:
     count = 0
     for job_id, job_owner, heartbeat, updated in rows:
         why = gone(job_owner, heartbeat or updated, here=_runs_here(job_id))
-        if why:
-            _interrupt(bind, job_id, job_owner, why)
+        if why and _interrupt(bind, job_id, job_owner, why):
             count += 1
     return count
 
@@ -276,22 +278,31 @@ def state(session, job_id: int) -> dict | None:
     """The job as plain data: the row, with the live progress of this process when it runs here.
 
     A queued or running job whose process is gone is marked interrupted here (any worker may
-    be the one asked)."""
+    be the one asked), then read again by a session of its own: the caller's may hold a
+    snapshot taken before the job finished (SQLite), and a job of this process that finished
+    since is no longer listed as running here."""
     job = session.get(Job, job_id)
     if job is None:
         return None
     session.refresh(job)
-    out = {"id": job.id, "kind": job.kind, "scheme": job.scheme_code, "status": job.status, "done": job.done,
-           "total": job.total, "message": job.message, "result": job.result, "created_by": job.created_by,
-           "created_at": job.created_at.isoformat(timespec="seconds") if job.created_at else None,
-           "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None,
-           "rerun": job.rerun}
     if job.status in ACTIVE:
         why = gone(job.owner, job.heartbeat_at or job.updated_at, here=_runs_here(job.id))
-        if why:  # written by a session of its own: the caller's may hold a snapshot (SQLite)
-            out |= {"status": "interrupted", "message": _interrupt(session.get_bind(), job.id, job.owner, why)}
+        if why:
+            _interrupt(session.get_bind(), job.id, job.owner, why)
+            with Session(session.get_bind()) as fresh:
+                job = fresh.get(Job, job_id)
+                return _as_dict(job) if job is not None else None
+    out = _as_dict(job)
     with _lock:
         live = _live.get(job_id)
-    if live is not None and out["status"] in ("queued", "running"):
+    if live is not None and out["status"] in ACTIVE:
         out |= {k: v for k, v in live.items() if v is not None}
     return out
+
+
+def _as_dict(job: Job) -> dict:
+    return {"id": job.id, "kind": job.kind, "scheme": job.scheme_code, "status": job.status, "done": job.done,
+            "total": job.total, "message": job.message, "result": job.result, "created_by": job.created_by,
+            "created_at": job.created_at.isoformat(timespec="seconds") if job.created_at else None,
+            "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None,
+            "rerun": job.rerun}
