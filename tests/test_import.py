@@ -603,6 +603,17 @@ def test_an_interrupted_web_import_says_so_and_runs_again_on_its_file(app, clien
         assert s.query(Household).filter_by(scheme_code="cm-educash").count() == 2
 
 
+def test_an_import_that_finished_after_its_page_read_it_is_not_interrupted(tmp_path):
+    from openscheme import jobs
+    from openscheme.web.import_views import checked, read_job, write_job
+
+    read_while_running = {"id": "00000000000000aa", "status": "running", "owner": jobs.owner(),
+                          "started_at": "2026-01-01T00:00:00"}
+    write_job(tmp_path, read_while_running | {"status": "done", "counts": {"created": 1}})  # then it finished
+    assert checked(tmp_path, dict(read_while_running))["status"] == "done"
+    assert read_job(tmp_path, "00000000000000aa")["status"] == "done"
+
+
 def test_web_page_refuses_other_files_and_roles(app, client, users):
     login(client, "enrolment_officer")
     assert b"/schemes/cm-educash/import" in client.get("/").data  # linked from the scheme's card

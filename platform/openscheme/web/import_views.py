@@ -55,6 +55,7 @@ JOB_RE = re.compile(r"^[0-9a-f]{16}$")
 SUFFIXES = (".csv", ".xlsx")
 SHOWN_ISSUES = 200
 _importing: set[str] = set()  # ids of the imports running in this process
+_lock = threading.Lock()  # an import's last write and its leaving _importing are one step for `checked`
 
 
 def jobs_dir() -> Path:
@@ -140,19 +141,25 @@ def start(folder: Path, job: dict) -> None:
 
 
 def checked(folder: Path, job: dict) -> dict:
-    """The job, marked interrupted (and saved so) if it says running but its process is gone."""
+    """The job, marked interrupted (and saved so) if it says running but its process is gone.
+
+    Read again under the lock: an import of this process may have finished since it was read."""
     if job.get("status") != "running":
         return job
-    try:
-        heartbeat = datetime.fromisoformat(job.get("heartbeat") or job["started_at"])
-    except (KeyError, ValueError):
-        heartbeat = None
-    why = jobs.gone(job.get("owner"), heartbeat, here=job["id"] in _importing)
-    if why:
-        job |= {"status": "interrupted", "error": f"interrupted: {why}",
-                "finished_at": datetime.now().isoformat(timespec="seconds")}
-        write_job(folder, job)
-        log.warning("import %s %s", job["id"], job["error"])
+    with _lock:
+        job = read_job(folder, job["id"]) or job
+        if job.get("status") != "running":
+            return job
+        try:
+            heartbeat = datetime.fromisoformat(job.get("heartbeat") or job["started_at"])
+        except (KeyError, ValueError):
+            heartbeat = None
+        why = jobs.gone(job.get("owner"), heartbeat, here=job["id"] in _importing)
+        if why:
+            job |= {"status": "interrupted", "error": f"interrupted: {why}",
+                    "finished_at": datetime.now().isoformat(timespec="seconds")}
+            write_job(folder, job)
+            log.warning("import %s %s", job["id"], job["error"])
     return job
 
 
@@ -198,8 +205,9 @@ def run_job(app, folder: Path, job_id: str) -> None:
             session.close()
             source.unlink(missing_ok=True)
             job["finished_at"] = datetime.now().isoformat(timespec="seconds")
-            write_job(folder, job)
-            _importing.discard(job_id)
+            with _lock:
+                write_job(folder, job)
+                _importing.discard(job_id)
 
 
 @bp.get("/imports/<job_id>")
