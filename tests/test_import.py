@@ -694,3 +694,29 @@ def test_the_documented_examples_import_cleanly(app, session, code, text):
     report = run(app, session, code, io.BytesIO(text.encode("utf-8")), "example.csv", lang="en")
     assert report.file_error is None and report.failed == 0, [str(i) for i in report.issues]
     assert report.created == report.records >= 1
+
+
+def test_an_officer_limited_to_an_area_imports_into_a_scheme_without_places(app, session):
+    """np-ssf has no location field: the rows go to the officer's area, as the form and the API put
+    them, so the officer finds them afterwards (they were all refused as 'outside your area')."""
+    from openscheme.registry.search import search
+    from openscheme.storage.models import Individual
+
+    tz_places(session)
+    columns = ["first_name", "last_name", "sex", "dob", "national_id", "ssf_number", "phone", "employer_name",
+               "employer_number", "sector", "employment_status", "employment_start", "monthly_wage"]
+    rows = [dict(zip(columns, ["Sita", "Karki", "F", "1985-01-02", f"3133700000{k}", f"202400000{k}", "+9779812345678",
+                               "Everest Bakery", "E000123", "private_company", "active", "2020-01-01", "30000"],
+                     strict=True)) for k in range(2)]
+    report = run(app, session, "np-ssf", csv_bytes(rows, columns), lang="en", scope_paths=["/DODOMA/KONGWA_DC/"])
+    assert (report.created, report.failed) == (2, 0), [i.as_dict() for i in report.issues]
+    people = session.query(Individual).filter_by(scheme_code="np-ssf").all()
+    assert {(p.location_path, p.location_code) for p in people} == {("/DODOMA/KONGWA_DC/", "KONGWA_DC")}
+    scheme = app.extensions["openscheme"].catalog.current("np-ssf")
+    assert len(search(session, scheme, "Sita", scope_paths=["/DODOMA/KONGWA_DC/"]).rows) == 2
+    # an officer who may import everywhere leaves them where the file puts them: nowhere in particular
+    everywhere = run(app, session, "np-ssf", csv_bytes([rows[0] | {"national_id": "31337000009",
+                                                                   "ssf_number": "2024000009"}], columns), lang="en")
+    assert everywhere.created == 1
+    paths = sorted(p.location_path for p in session.query(Individual).filter_by(scheme_code="np-ssf"))
+    assert paths == ["/", "/DODOMA/KONGWA_DC/", "/DODOMA/KONGWA_DC/"]

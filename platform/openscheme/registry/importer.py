@@ -407,6 +407,7 @@ class Importer:
         self.unit_unique = [f for f in self.scheme.fields if f.unique]
         self.member_unique = [f for f in self.scheme.member_fields if f.unique]
         self.has_locations = any(f.type == "location" for f in self.scheme.fields + self.scheme.member_fields)
+        self.home = self._home_place()
         self.report: ImportReport | None = None
         self._analyze_at = 0  # rows written at which to refresh the planner's statistics next
         self.integrity_errors = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
@@ -865,7 +866,19 @@ class Importer:
                 out.append(item)
         return out
 
+    def _home_place(self) -> Location | None:
+        """Where the records go when the scheme has no location fields and the user is limited to an
+        area: that area (the first of several), as a form or the API puts them (`permissions.home_place`),
+        so the officer sees them afterwards. None otherwise (the records' places come from their fields)."""
+        if location_fields(self.scheme) or not self.scope_paths or "/" in self.scope_paths:
+            return None
+        return self.session.scalar(select(Location).where(Location.path == self.scope_paths[0]))
+
     def check_scope(self, valid: list[_Valid]) -> list[_Valid]:
+        if self.home is not None:
+            for item in valid:
+                item.path = self.home.path
+            return valid
         out = []
         place = next(iter(location_fields(self.scheme)), None)
         for item in valid:
@@ -1000,6 +1013,8 @@ class Importer:
         self.fail(item.group, [self.locate(item.group, e) for e in errors])
 
     def _location_code(self, values: dict) -> str | None:
+        if self.home is not None:
+            return self.home.code
         return self.registry._location_code(self.scheme, values) if self.has_locations else None
 
     def _insert_many(self, valid: list[_Valid]) -> tuple[int, int]:
