@@ -330,14 +330,41 @@ def test_update_needs_the_current_version(client, officer, places):
     del uid
 
 
+def test_update_matches_members_by_their_uid_not_their_position(client, officer, places, session):
+    """Removing the middle member of three: the third keeps her own record (matched by `_uid`), the
+    second leaves the household; a member sent without `_uid` is a new person."""
+    from openscheme.storage.models import Individual
+
+    three = copy.deepcopy(CHF)
+    three["members"].append({"first_name": "Neema", "last_name": "Juma", "sex": "F", "dob": "2010-01-01"})
+    created = register(client, officer, record=three).get_json()
+    url = f"{API}/records/{created['uid']}"
+    record = client.get(url, headers=officer).get_json()["record"]
+    uids = [m["_uid"] for m in record["members"]]
+    assert uids == [m["uid"] for m in created["members"]]
+    record["members"] = [record["members"][0], record["members"][2],
+                         {"first_name": "Baraka", "last_name": "Juma", "sex": "M", "dob": "2015-05-05"}]
+    r = client.put(url, json=record, headers=officer | {"If-Match": '"1"'})
+    assert r.status_code == 200, r.get_json()
+    after = r.get_json()
+    assert [m["uid"] for m in after["members"]][:2] == [uids[0], uids[2]]
+    assert after["members"][2]["uid"] not in uids
+    assert [m["first_name"] for m in after["record"]["members"]] == ["Juma", "Neema", "Baraka"]
+    session.rollback()
+    neema = session.query(Individual).filter_by(uid=uids[2]).one()
+    assert neema.data["first_name"] == "Neema" and neema.active
+    rehema = session.query(Individual).filter_by(uid=uids[1]).one()
+    assert rehema.data["first_name"] == "Rehema" and (not rehema.active or rehema.household_id is None)
+
+
 def test_update_conflict_from_the_service_is_409(client, officer, places, monkeypatch):
     from openscheme.registry.service import Registry
 
     created = register(client, officer).get_json()
     original = Registry.update
 
-    def racing(self, unit, data, expected_version=None):  # someone saved between our read and our write
-        return original(self, unit, data, (expected_version or 0) - 1)
+    def racing(self, unit, data, expected_version=None, **kw):  # someone saved between our read and our write
+        return original(self, unit, data, (expected_version or 0) - 1, **kw)
 
     monkeypatch.setattr(Registry, "update", racing)
     r = client.put(f"{API}/records/{created['uid']}", json=created["record"], headers=officer | {"If-Match": '"1"'})

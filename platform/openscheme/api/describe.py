@@ -237,7 +237,10 @@ def record_schemas(scheme: Scheme) -> dict[str, dict]:
     roles = [r.name for r in scheme.roles]
     member = object_schema(scheme.member_fields, f"{title}: member", {
         "roles": {"type": "array", "items": {"type": "string", "enum": roles}, "uniqueItems": True,
-                  "description": "Roles the member holds in the household."}})
+                  "description": "Roles the member holds in the household."},
+        "_uid": {"type": "string", "description": "The member's record uid, as a read gives it. Send it back on "
+                                                  "update: the stored member is matched by it (without it: by "
+                                                  "position); a member without it is new."}})
     members = {"type": "array", "items": {"$ref": f"#/components/schemas/{name}Member"},
                "minItems": scheme.members.min, "maxItems": scheme.members.max}
     record = object_schema(scheme.fields, f"{title}: record", {"members": members})

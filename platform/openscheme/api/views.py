@@ -201,7 +201,28 @@ def record_json(registry: Registry, unit) -> dict:
     if isinstance(unit, Household):
         active = [m for m in unit.members if m.active]
         out["members"] = [{"uid": m.uid, "position": i, "roles": list(m.roles or [])} for i, m in enumerate(active)]
+        for member, person in zip(out["record"].get("members") or [], active, strict=False):
+            member[MEMBER_UID] = person.uid  # sent back on update: see `_member_uids`
     return out
+
+
+# A member's uid inside `record.members` (a name no field can have: field names start with a letter)
+MEMBER_UID = "_uid"
+
+
+def _member_uids(data) -> list[str | None] | None:
+    """The `_uid` of each member of an update (the record as GET returns it carries them), taken out of
+    the values: the stored members are matched by it, so removing one in the middle does not move the
+    others' data onto the wrong person; a member without one is new. None when no member has one:
+    matched by position, as before."""
+    members = data.get("members") if isinstance(data, dict) else None
+    if not isinstance(members, list):
+        return None
+    uids = [str(m.pop(MEMBER_UID)) if isinstance(m, dict) and m.get(MEMBER_UID) else None for m in members]
+    for m in members:
+        if isinstance(m, dict):
+            m.pop(MEMBER_UID, None)
+    return uids if any(uids) else None
 
 
 def record_response(registry: Registry, unit, status: int = 200):
@@ -491,9 +512,10 @@ def update(uid: str):
     unit = _unit(uid, "registry.edit", lock=True)
     expected = _if_match(unit)
     data = json_body()
+    member_uids = _member_uids(data)  # taken out of the values before anything reads them
     registry = _registry()
     _check_place(registry, _scheme(unit.scheme_code), data, "registry.edit")
-    result = registry.update(unit, data, expected)
+    result = registry.update(unit, data, expected, member_uids=member_uids)
     s = _session()
     if not result.ok:
         s.rollback()
