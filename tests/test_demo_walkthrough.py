@@ -25,7 +25,7 @@ SCHEMES = ("tz-chf", "np-hib", "np-ssf", "cm-hiv-waiver", "cm-cheque-sante", "gm
 ROLES = ("administrator", "implementer", "enrolment_officer", "facility_clerk", "claims_reviewer",
          "payment_officer", "analyst", "auditor")
 USER_OF = {}
-for _name, _role, _scheme, _place, _ in DEMO_USERS:
+for _name, _role, _scheme, _place, *_ in DEMO_USERS:
     if _scheme is None and _place is None:
         USER_OF.setdefault(_role, _name)
 PER_SCHEME = 12

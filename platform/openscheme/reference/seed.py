@@ -129,18 +129,21 @@ def seed_catalogue(session, schemes: list[Scheme]) -> CatalogueResult:
 
 # ---- users ---------------------------------------------------------------------------------
 
-# username, role, scheme, location, description
+# username, role, scheme, location, description, the person's name (shown at the top of every page:
+# a name, not a role, so that it reads the same in every language)
 DEMO_USERS = [
-    ("admin", "administrator", None, None, "administrator: reference data, users (/admin)"),
-    ("implementer", "implementer", None, None, "implementer: schemes and their versions"),
-    ("enrolment", "enrolment_officer", None, None, "enrolment officer, every scheme and place"),
-    ("kongwa", "enrolment_officer", "tz-chf", "KONGWA_DC", "enrolment officer, iCHF, Kongwa district only"),
-    ("clerk", "facility_clerk", None, None, "facility clerk"),
-    ("reviewer", "claims_reviewer", None, None, "claims reviewer"),
-    ("payments", "payment_officer", None, None, "payment officer"),
-    ("approver", "payment_officer", None, None, "second payment officer: approves what 'payments' prepared"),
-    ("analyst", "analyst", None, None, "analyst"),
-    ("auditor", "auditor", None, None, "auditor"),
+    ("admin", "administrator", None, None, "administrator: reference data, users (/admin)", "Grace Mwakyusa"),
+    ("implementer", "implementer", None, None, "implementer: schemes and their versions", "Samuel Otieno"),
+    ("enrolment", "enrolment_officer", None, None, "enrolment officer, every scheme and place", "Amina Juma"),
+    ("kongwa", "enrolment_officer", "tz-chf", "KONGWA_DC", "enrolment officer, iCHF, Kongwa district only",
+     "Baraka Mollel"),
+    ("clerk", "facility_clerk", None, None, "facility clerk", "Neema Shirima"),
+    ("reviewer", "claims_reviewer", None, None, "claims reviewer", "Joseph Kimaro"),
+    ("payments", "payment_officer", None, None, "payment officer", "Fatou Jallow"),
+    ("approver", "payment_officer", None, None, "second payment officer: approves what 'payments' prepared",
+     "Lamin Ceesay"),
+    ("analyst", "analyst", None, None, "analyst", "Sita Karki"),
+    ("auditor", "auditor", None, None, "auditor", "Aïssatou Bouba"),
 ]
 
 
@@ -159,12 +162,12 @@ class DemoUser:
 def seed_users(session, hash_method: str = "scrypt", known_schemes: set[str] | None = None) -> list[DemoUser]:
     existing = set(session.scalars(select(User.username)))
     out = []
-    for username, role, scheme, location, description in DEMO_USERS:
+    for username, role, scheme, location, description, name in DEMO_USERS:
         if scheme and known_schemes is not None and scheme not in known_schemes:
             continue
         created = username not in existing
         if created:
             create_user(session, username, demo_password(username), roles=[(role, scheme, location)],
-                        full_name=description.split(":")[0].split(",")[0].capitalize(), hash_method=hash_method)
+                        full_name=name, hash_method=hash_method)
         out.append(DemoUser(username, demo_password(username), description, created))
     return out
