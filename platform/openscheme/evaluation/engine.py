@@ -16,6 +16,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from ..definitions.model import Benefit, Scheme
 from ..formulas import FormulaRuntimeError, show
 from ..formulas.functions import years_between
+from . import explanations as ex
 from .records import ValidatedRecord, validate_record
 
 CENT = Decimal("0.01")
@@ -48,14 +49,23 @@ class RuleOutcome:
     name: str
     passed: bool
     reason: str | None  # the declared reason, when the rule failed
-    steps: list[str]
+    steps: list[str]  # in English
     error: str | None = None
+    parts: tuple = ()  # the steps as data (`explanations.text` says them in a language)
 
 
 @dataclass(frozen=True)
 class Amount:
     value: Decimal
-    lines: list[str]
+    lines: list[str]  # in English
+    parts: tuple = ()  # the same lines as data: [key, params] (`explanations.text`)
+
+    def lines_in(self, lang: str | None) -> list[str]:
+        return ex.lines(self.parts, lang) if self.parts else list(self.lines)
+
+
+def _amount(value: Decimal, parts: list) -> Amount:
+    return Amount(value, ex.english(parts), tuple(parts))
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,11 @@ class BenefitOutcome:
     amount: Amount | None = None
     vouchers: dict[str, int] = field(default_factory=dict)
     conditions: list[RuleOutcome] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # in English
+    parts: tuple = ()  # the same lines as data (`explanations.text`)
+
+    def lines_in(self, lang: str | None) -> list[str]:
+        return ex.lines(self.parts, lang) if self.parts else list(self.lines)
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,11 @@ def check_formula(name, formula, reason, values, as_of, lang, default_lang, expl
         error = None
     except FormulaRuntimeError as exc:
         passed, error = False, exc.message
-    steps = formula.explain(values, as_of).steps if explain else []
-    return RuleOutcome(name, passed, None if passed else (text or name), steps, error)
+    if not explain:
+        return RuleOutcome(name, passed, None if passed else (text or name), [], error)
+    explained = formula.explain(values, as_of)
+    return RuleOutcome(name, passed, None if passed else (text or name), explained.steps, error,
+                       tuple(ex.step(p) for p in explained.parts))
 
 
 def round_payment(value: Decimal, scheme: Scheme) -> Decimal:
@@ -120,19 +137,23 @@ def compute_premium(scheme: Scheme, values: dict, as_of: date, renewal: bool, en
     p = c.premium
     members = values.get("members") or [] if scheme.is_household else [values]
     n = len(members) if scheme.is_household else 1
-    lines = []
+    parts: list = []
+    num = ex.number
     total = Decimal(0)
     if p.formula is not None:
         total = as_amount(p.formula.evaluate(values, as_of), "the premium")
-        steps = p.formula.explain(values, as_of).steps
-        lines += [f"contribution = {p.formula.text.strip()}", *steps, f"contribution = {fmt(money(total))}"]
+        explained = p.formula.explain(values, as_of)
+        parts += [["premium_formula", {"formula": p.formula.text.strip()}], *(ex.step(x) for x in explained.parts),
+                  ["premium_formula_value", {"amount": num(money(total))}]]
     if p.per_member is not None:
         total += p.per_member * n
-        lines.append(f"{fmt(p.per_member)} per member × {n} = {fmt(p.per_member * n)}")
+        parts.append(["per_member", {"rate": num(p.per_member), "n": n, "total": num(p.per_member * n)}])
     if p.lump_sum is not None:
         total += p.lump_sum
-        covered = f" for up to {p.members_covered} members" if p.members_covered else ""
-        lines.append(f"lump sum {fmt(p.lump_sum)}{covered}")
+        if p.members_covered:
+            parts.append(["lump_sum_for", {"amount": num(p.lump_sum), "members": p.members_covered}])
+        else:
+            parts.append(["lump_sum", {"amount": num(p.lump_sum)}])
         if p.members_covered and n > p.members_covered:
             born = p.birth_date_field or "dob"
             adults = sum(1 for m in members if m.get(born) is not None
@@ -144,15 +165,16 @@ def compute_premium(scheme: Scheme, values: dict, as_of: date, renewal: bool, en
             rate_child = p.extra_child if p.extra_child is not None else rate_adult
             if extra_adults:
                 total += extra_adults * rate_adult
-                lines.append(f"{extra_adults} extra adult(s) × {fmt(rate_adult)} = {fmt(extra_adults * rate_adult)}")
+                parts.append(["extra_adults", {"n": extra_adults, "rate": num(rate_adult),
+                                               "total": num(extra_adults * rate_adult)}])
             if extra_children:
                 total += extra_children * rate_child
-                lines.append(f"{extra_children} extra child(ren) under {p.child_age_below} × {fmt(rate_child)} = "
-                             f"{fmt(extra_children * rate_child)}")
+                parts.append(["extra_children", {"n": extra_children, "age": p.child_age_below, "rate": num(rate_child),
+                                                 "total": num(extra_children * rate_child)}])
     discount = Decimal(0)
     if renewal and p.renewal_discount_percent:
         discount = total * p.renewal_discount_percent / 100
-        lines.append(f"renewal discount {fmt(p.renewal_discount_percent)}% = −{fmt(money(discount))}")
+        parts.append(["renewal_discount", {"percent": num(p.renewal_discount_percent), "amount": num(money(discount))}])
     elif not renewal and p.enrolment_discount_percent:
         start = scheme.period_start
         on = enrolment_date or as_of
@@ -160,17 +182,18 @@ def compute_premium(scheme: Scheme, values: dict, as_of: date, renewal: bool, en
             start is not None and 0 <= (on - start).days <= p.enrolment_discount_within_days)
         if applies:
             discount = total * p.enrolment_discount_percent / 100
-            lines.append(f"early enrolment discount {fmt(p.enrolment_discount_percent)}% = −{fmt(money(discount))}")
+            parts.append(["early_discount", {"percent": num(p.enrolment_discount_percent),
+                                             "amount": num(money(discount))}])
     total -= discount
     if not renewal and p.registration_fee:
         total += p.registration_fee
-        lines.append(f"registration fee {fmt(p.registration_fee)}")
+        parts.append(["registration_fee", {"amount": num(p.registration_fee)}])
     if p.assembly_fee:
         total += p.assembly_fee
-        lines.append(f"assembly fee {fmt(p.assembly_fee)}")
+        parts.append(["assembly_fee", {"amount": num(p.assembly_fee)}])
     total = money(total)
-    lines.append(f"premium = {fmt(total)} {scheme.currency}")
-    return Amount(total, lines)
+    parts.append(["premium", {"amount": num(total), "currency": scheme.currency}])
+    return _amount(total, parts)
 
 
 def compute_wage_contribution(scheme: Scheme, values: dict) -> dict[str, Amount] | None:
@@ -182,74 +205,85 @@ def compute_wage_contribution(scheme: Scheme, values: dict) -> dict[str, Amount]
     if wage is None:
         raise FormulaRuntimeError(f"'{w.field}' has no value")
     basis = Decimal(wage)
-    note = f"{w.field} = {fmt(basis)}"
+    note = {"field": w.field, "wage": ex.number(basis)}
     if w.minimum_wage is not None and basis < w.minimum_wage:
         basis = w.minimum_wage
-        note += f", raised to the minimum wage {fmt(basis)}"
+        note["minimum"] = ex.number(basis)
     if w.wage_ceiling is not None and basis > w.wage_ceiling:
         basis = w.wage_ceiling
-        note += f", capped at {fmt(basis)}"
+        note["ceiling"] = ex.number(basis)
     employer = money(basis * w.employer_percent / 100)
     employee = money(basis * w.employee_percent / 100)
+    num = ex.number
     return {
-        "employer": Amount(employer, [note, f"employer {fmt(w.employer_percent)}% = {fmt(employer)}"]),
-        "employee": Amount(employee, [note, f"employee {fmt(w.employee_percent)}% = {fmt(employee)}"]),
-        "total": Amount(employer + employee, [f"total {c.frequency} contribution = {fmt(employer + employee)} {scheme.currency}"]),
+        "employer": _amount(employer, [["wage", note], ["employer_share", {"percent": num(w.employer_percent),
+                                                                           "amount": num(employer)}]]),
+        "employee": _amount(employee, [["wage", note], ["employee_share", {"percent": num(w.employee_percent),
+                                                                           "amount": num(employee)}]]),
+        "total": _amount(employer + employee, [["contribution_total", {"frequency": c.frequency,
+                                                                       "amount": num(employer + employee),
+                                                                       "currency": scheme.currency}]]),
     }
 
 
 def evaluate_benefit(scheme: Scheme, b: Benefit, values: dict, as_of: date, eligible: bool, lang, explain=True) -> BenefitOutcome:
     label = b.label.get(lang, scheme.default_language)
     dl = scheme.default_language
-    lines: list[str] = []
+    parts: list = []
+    num = ex.number
     entitled = eligible
     if not eligible:
-        lines.append("not entitled: the beneficiary is not eligible for the scheme")
+        parts.append(["not_eligible", {}])
     if entitled and b.eligible_when is not None:
         outcome = check_formula("eligible_when", b.eligible_when, None, values, as_of, lang, dl, explain)
         if not outcome.passed:
             entitled = False
-            lines.append(f"not entitled: {b.eligible_when.text.strip()} is not met" + (f" ({outcome.error})" if outcome.error else ""))
-            lines.extend(outcome.steps)
+            formula = b.eligible_when.text.strip()
+            parts.append(["eligible_when_error", {"formula": formula, "error": outcome.error}] if outcome.error
+                         else ["eligible_when", {"formula": formula}])
+            parts.extend(outcome.parts)
     conditions = [check_formula(c.name, c.formula, c.reason, values, as_of, lang, dl, explain) for c in b.conditions] if entitled else []
-    for c in conditions:
+    for declared, c in zip(b.conditions, conditions, strict=False):
         if not c.passed:
             entitled = False
-            lines.append(f"condition not met: {c.reason}")
+            parts.append(["condition", {"reason": ex.text_param(declared.reason, c.name, dl) if declared.reason
+                                        else c.reason}])
     if b.kind == "cash":
         amount = None
         if entitled and b.amount is not None:
             raw = b.amount.evaluate(values, as_of)
-            amount_lines = [f"amount = {b.amount.text.strip()}"] + (b.amount.explain(values, as_of).steps if explain else [])
+            amount_parts = [["amount_formula", {"formula": b.amount.text.strip()}]] + (
+                [ex.step(x) for x in b.amount.explain(values, as_of).parts] if explain else [])
             value = as_amount(raw, "the amount")
             if value < 0:
                 raise FormulaRuntimeError(f"the amount is negative ({fmt(value)}): nothing can be paid")
             if b.cap is not None and value > b.cap:
-                amount_lines.append(f"capped at {fmt(b.cap)} (was {fmt(value)})")
+                amount_parts.append(["capped", {"cap": num(b.cap), "amount": num(value)}])
                 value = b.cap
             rounded = round_payment(value, scheme)
             if rounded != value:
-                amount_lines.append(f"rounded to {fmt(rounded)}")
+                amount_parts.append(["rounded", {"amount": num(rounded)}])
             cycles = b.schedule.cycles if b.schedule else 1
             freq = b.schedule.frequency if b.schedule else "once"
-            amount_lines.append(f"{fmt(rounded)} {scheme.currency} per cycle, {cycles} {freq} cycle(s)")
-            amount = Amount(rounded, amount_lines)
-        return BenefitOutcome(b.code, b.kind, label, entitled, amount, conditions=conditions, lines=lines)
+            amount_parts.append(["per_cycle", {"amount": num(rounded), "currency": scheme.currency, "cycles": cycles,
+                                               "frequency": freq}])
+            amount = _amount(rounded, amount_parts)
+        return BenefitOutcome(b.code, b.kind, label, entitled, amount, conditions=conditions, lines=ex.english(parts, lang),
+                              parts=tuple(parts))
     if b.kind == "voucher":
         vouchers = {v.type: v.count for v in b.vouchers} if entitled else {}
         if entitled:
-            lines.append("vouchers: " + ", ".join(f"{v.count} × {v.label.get(lang, dl)}" for v in b.vouchers))
+            parts.append(["vouchers", {"items": [[v.count, ex.text_param(v.label, v.type, dl)] for v in b.vouchers]}])
             if b.price:
-                lines.append(f"price to the beneficiary: {fmt(b.price)} {scheme.currency}")
-        return BenefitOutcome(b.code, b.kind, label, entitled, None, vouchers, conditions, lines)
+                parts.append(["voucher_price", {"amount": num(b.price), "currency": scheme.currency}])
+        return BenefitOutcome(b.code, b.kind, label, entitled, None, vouchers, conditions, ex.english(parts, lang), tuple(parts))
     if entitled:
-        lines.append(f"covers {len(b.services)} service(s) and {len(b.items)} item(s)")
+        parts.append(["covers", {"services": len(b.services), "items": len(b.items)}])
         if b.waiting_period_days:
-            lines.append(f"waiting period {b.waiting_period_days} days")
+            parts.append(["waiting", {"days": b.waiting_period_days}])
         if b.ceilings.per_household or b.ceilings.per_person:
-            lines.append("ceiling " + ", ".join(
-                f"{fmt(v)} {k.replace('_', ' ')}" for k, v in vars(b.ceilings).items() if v is not None))
-    return BenefitOutcome(b.code, b.kind, label, entitled, None, {}, conditions, lines)
+            parts.append(["ceilings", {"items": [[num(v), k] for k, v in vars(b.ceilings).items() if v is not None]}])
+    return BenefitOutcome(b.code, b.kind, label, entitled, None, {}, conditions, ex.english(parts), tuple(parts))
 
 
 def evaluate(scheme: Scheme, data, *, as_of: date | None = None, lang: str | None = None, renewal: bool = False,
@@ -267,16 +301,17 @@ def evaluate(scheme: Scheme, data, *, as_of: date | None = None, lang: str | Non
     try:
         premium = compute_premium(scheme, values, as_of, renewal, enrolment_date)
     except FormulaRuntimeError as exc:
-        premium = Amount(Decimal(0), [f"premium cannot be computed: {exc.message}"])
+        premium = _amount(Decimal(0), [["premium_error", {"error": exc.message}]])
     try:
         contribution = compute_wage_contribution(scheme, values)
     except FormulaRuntimeError as exc:
-        contribution = {"total": Amount(Decimal(0), [f"contribution cannot be computed: {exc.message}"])}
+        contribution = {"total": _amount(Decimal(0), [["contribution_error", {"error": exc.message}]])}
     benefits = []
     for b in scheme.benefits:
         try:
             benefits.append(evaluate_benefit(scheme, b, values, as_of, eligible, lang, explain))
         except FormulaRuntimeError as exc:
+            parts = [["benefit_error", {"error": exc.message}]]
             benefits.append(BenefitOutcome(b.code, b.kind, b.label.get(lang, dl), False,
-                                           lines=[f"cannot be computed: {exc.message}"]))
+                                           lines=ex.english(parts), parts=tuple(parts)))
     return Evaluation(scheme, record, as_of, rules, premium, contribution, benefits)

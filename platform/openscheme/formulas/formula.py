@@ -22,7 +22,7 @@ from decimal import Decimal
 from .checker import Scope, check
 from .compiler import compile_tree
 from .errors import FormulaRuntimeError
-from .explain import render
+from .explain import render_parts, step_text
 from .interpreter import interpret
 from .types import T
 
@@ -30,8 +30,9 @@ from .types import T
 @dataclass(frozen=True)
 class Explanation:
     value: object
-    steps: list[str]
+    steps: list[str]  # in English
     error: str | None = None
+    parts: tuple = ()  # the steps as data, to say them in another language (`explain.step_text`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +70,10 @@ class Formula:
         try:
             value = self.interpret(values, as_of, trace)
         except FormulaRuntimeError as exc:
-            return Explanation(None, render(self.source, trace), exc.message)
-        return Explanation(value, render(self.source, trace))
+            parts = render_parts(self.source, trace)
+            return Explanation(None, [step_text(p) for p in parts], exc.message, tuple(parts))
+        parts = render_parts(self.source, trace)
+        return Explanation(value, [step_text(p) for p in parts], None, tuple(parts))
 
 
 PLAIN_SCALARS = (bool, int, str, Decimal, date, type(None))
