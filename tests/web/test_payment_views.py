@@ -434,3 +434,32 @@ def test_retry_goes_back_only_to_a_local_page(client, registry, session):
         assert r.status_code == 303 and r.headers["Location"].startswith(f"/s/{CODE}/payments/nafa_quick/1/list")
     r = client.post(f"/payments/{p.id}/retry", data={"next": f"/payments/{p.id}"})
     assert r.headers["Location"] == f"/payments/{p.id}"
+
+
+def test_a_large_dry_run_runs_as_a_job_and_shows_the_same_page(app, client, registry, session):
+    enrol_all(client)
+    inline = client.get(cycle_url() + "/dry-run").get_data(as_text=True)
+    app.config["DRY_RUN_INLINE"] = 0  # every registry is "large"
+    try:
+        r = client.get(cycle_url() + "/dry-run")
+        assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+        job = now(session).scalar(select(Job).order_by(Job.id.desc()))
+        assert job.kind == "cycle.dry_run" and job.status == "done" and job.done == job.total > 0
+        url = client.get(f"/jobs/{job.id}").get_json()["result_url"]
+        assert url == cycle_url() + f"/dry-run?job={job.id}"
+        page = client.get(url).get_data(as_text=True)
+        assert "a background run; nothing was written" in page
+
+        def figures(html):
+            return re.findall(r"data-(?:count|total|added|removed|changed)>([^<]*)<", html)
+
+        assert figures(page) == figures(inline) and figures(page)[0] != "0"
+        assert now(session).scalar(select(func.count()).select_from(Payment)) == 0
+        # the job's page is its starter's; another cycle, another job or a bad id: 404
+        assert client.get(cycle_url(2) + f"/dry-run?job={job.id}").status_code == 404
+        assert client.get(cycle_url() + "/dry-run?job=999999").status_code == 404
+        assert client.get(cycle_url() + "/dry-run?job=x").status_code == 404
+        as_user(client, "checker")
+        assert client.get(url).status_code == 404
+    finally:
+        app.config.pop("DRY_RUN_INLINE", None)

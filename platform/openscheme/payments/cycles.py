@@ -83,6 +83,48 @@ class Diff:
     not_paid: dict[str, int] = field(default_factory=dict)  # reason -> units
 
 
+@dataclass
+class DiffDigest:
+    """What a dry run's page shows: the figures, and the first rows of each list. JSON-able (`as_json`,
+    `from_json`) so that a dry run of a large registry, computed in the background, keeps it in its
+    job's result instead of lists of a million rows."""
+
+    cycle_no: int
+    count: int
+    total: Decimal
+    previous_count: int
+    previous_total: Decimal
+    not_paid: dict[str, int]
+    added: list[tuple]  # (unit id, amount), the first `shown`
+    removed: list[tuple]
+    changed: list[tuple]  # (unit id, before, now)
+    added_count: int
+    removed_count: int
+    changed_count: int
+
+    @classmethod
+    def of(cls, diff: Diff, shown: int) -> DiffDigest:
+        return cls(diff.cycle_no, diff.count, diff.total, diff.previous_count, diff.previous_total, dict(diff.not_paid),
+                   diff.added[:shown], diff.removed[:shown], diff.changed[:shown],
+                   len(diff.added), len(diff.removed), len(diff.changed))
+
+    def as_json(self) -> dict:
+        rows = {name: [[unit, *(str(a) for a in amounts)] for unit, *amounts in getattr(self, name)]
+                for name in ("added", "removed", "changed")}
+        return {"cycle_no": self.cycle_no, "count": self.count, "total": str(self.total),
+                "previous_count": self.previous_count, "previous_total": str(self.previous_total),
+                "not_paid": self.not_paid, **rows, "added_count": self.added_count,
+                "removed_count": self.removed_count, "changed_count": self.changed_count}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DiffDigest:
+        rows = {name: [(int(unit), *(Decimal(a) for a in amounts)) for unit, *amounts in data[name]]
+                for name in ("added", "removed", "changed")}
+        return cls(int(data["cycle_no"]), int(data["count"]), Decimal(data["total"]), int(data["previous_count"]),
+                   Decimal(data["previous_total"]), dict(data["not_paid"]), rows["added"], rows["removed"],
+                   rows["changed"], int(data["added_count"]), int(data["removed_count"]), int(data["changed_count"]))
+
+
 def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progress=None) -> Diff:
     """Compute the cycle without writing anything, and compare it with the previous cycle."""
     check_cycle_no(benefit, cycle_no)

@@ -60,8 +60,11 @@ def result_url(job: dict) -> str | None:
     link = (job.get("result") or {}).get("link")
     if job["status"] != "done" or not link:
         return None
+    # "job_id_as": the name of the query argument that gives the page this job (a page that shows
+    # what the job computed, e.g. a dry run)
+    extra = {link["job_id_as"]: job["id"]} if link.get("job_id_as") else {}
     try:
-        return url_for(link["endpoint"], **link.get("values", {}))
+        return url_for(link["endpoint"], **link.get("values", {}), **extra)
     except BuildError:
         return None
 

@@ -27,6 +27,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -193,6 +194,11 @@ def _prepare_summary(result: dict) -> str:
              new=f"{result.get('created', 0):,}")
 
 
+def _dry_run_summary(result: dict) -> str:
+    return _("%(count)s payments would be made, total %(total)s; nothing was written.",
+             count=f"{result.get('payments', 0):,}", total=money(result.get("total", 0)))
+
+
 def count_units(session, scheme: Scheme, ids_sql: str | None = None) -> int:
     where = "u.scheme_code = :code AND u.active = TRUE" + ("" if scheme.is_household else " AND u.household_id IS NULL")
     if ids_sql:
@@ -353,15 +359,52 @@ def cycle(scheme, benefit, n):
 @bp.get("/s/<scheme>/payments/<benefit>/<int:n>/dry-run")
 @requires("payments.prepare")
 def dry_run(scheme, benefit, n):
+    """The cycle computed now, nothing written, against the previous one. Up to DRY_RUN_INLINE units
+    it is computed in the request; a larger registry (a million households take minutes) is
+    computed as a job, whose result keeps the digest the page shows (`?job=<id>`)."""
     s, b = _cycle_context(scheme, benefit, n)
     session = _session()
-    diff = cycles.dry_run(session, s, b, n)
+    if request.args.get("job"):
+        digest = _dry_run_of_job(request.args.get("job"), s, b, n)
+    elif count_units(session, s, ent.enrolled_units_sql(s)) > current_app.config.get("DRY_RUN_INLINE", DRY_RUN_INLINE):
+        return redirect(url_for("jobs.job_page", job_id=_start_dry_run(s, b, n)))
+    else:
+        digest = cycles.DiffDigest.of(cycles.dry_run(session, s, b, n), SHOWN)
     session.rollback()  # nothing was written; end the read transaction
-    shown = [u for u, *_ in diff.added[:SHOWN]] + [u for u, *_ in diff.removed[:SHOWN]] + \
-            [u for u, *_ in diff.changed[:SHOWN]]
-    units = unit_rows(session, s, shown)
-    return render_template("payments/dry_run.html", scheme=s, benefit=b, n=n, diff=diff, units=units, shown=SHOWN,
-                           money=money, lang=current_language())
+    shown = [row[0] for row in digest.added + digest.removed + digest.changed]
+    return render_template("payments/dry_run.html", scheme=s, benefit=b, n=n, diff=digest,
+                           units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=current_language())
+
+
+DRY_RUN_INLINE = 20_000  # enrolled units computed within the request; above, a background job
+
+
+def _start_dry_run(s: Scheme, b, n: int) -> int:
+    factory = _state().db.session_factory
+
+    def work(progress):
+        with factory() as session:
+            progress.set_total(count_units(session, s, ent.enrolled_units_sql(s)))
+            digest = cycles.DiffDigest.of(cycles.dry_run(session, s, b, n, progress=progress), SHOWN)
+            session.rollback()
+        return {"dry_run": digest.as_json(), "payments": digest.count, "total": str(digest.total),
+                "link": {"endpoint": "payments.dry_run", "values": {"scheme": s.code, "benefit": b.code, "n": n},
+                         "job_id_as": "job"}}
+
+    return start_job("cycle.dry_run", work, scheme_code=s.code)
+
+
+def _dry_run_of_job(job_id: str, s: Scheme, b, n: int) -> cycles.DiffDigest:
+    """The digest a dry-run job of this cycle kept; 404 for any other job, or another user's."""
+    from .. import jobs
+
+    job = jobs.state(_session(), int(job_id)) if job_id.isdigit() else None
+    result = (job or {}).get("result") or {}
+    link = (result.get("link") or {}).get("values") or {}
+    if (job is None or job["kind"] != "cycle.dry_run" or job["status"] != "done" or "dry_run" not in result
+            or job["created_by"] != current_user.id or link != {"scheme": s.code, "benefit": b.code, "n": n}):
+        abort(404)
+    return cycles.DiffDigest.from_json(result["dry_run"])
 
 
 @bp.post("/s/<scheme>/payments/<benefit>/<int:n>/prepare")
@@ -608,4 +651,5 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_kind("targeting", _l("Targeting run"), _targeting_summary)
     register_kind("cycle.prepare", _l("Preparing a payment cycle"), _prepare_summary)
+    register_kind("cycle.dry_run", _l("Dry run of a payment cycle"), _dry_run_summary)
     add_scheme_link(app, "payments.index", _l("Targeting and payments"), "payments.view", has_benefit("cash"))
