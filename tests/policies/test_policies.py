@@ -19,6 +19,7 @@ from insurance_helpers import (
     ssf_employee,
     staff,
 )
+from openscheme.evaluation import explanations
 from openscheme.policies import formal, terms
 from openscheme.policies.models import Employer
 from openscheme.policies.service import Policies, PolicyError
@@ -53,8 +54,10 @@ def test_enrol_a_household_with_the_premium_explained_and_pay_in_two_parts(ctx):
     policy = policies.enrol("tz-chf", unit, None, on)
     # 30,000 lump sum for 6 + 2 extra children x 2,500 + registration 2,000 (tz_chf's own test case)
     assert policy.status == "pending" and policy.premium == D("37000.00")
-    assert any("lump sum 30,000" in line for line in policy.premium_explanation)
-    assert any("2 extra child(ren)" in line for line in policy.premium_explanation)
+    explained = explanations.lines(policy.premium_explanation, "en")  # kept as [English, key, params] per line
+    assert any("lump sum 30,000" in line for line in explained)
+    assert any("2 extra child(ren)" in line for line in explained)
+    assert [line[0] for line in policy.premium_explanation] == explained
     with pytest.raises(PolicyError) as exc:
         policies.enrol("tz-chf", unit, None, on)
     assert exc.value.code == "already_enrolled"

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..definitions.model import Benefit, Scheme
+from ..evaluation import explanations
 from ..evaluation.engine import compute_wage_contribution, evaluate, money
 from ..formulas import FormulaRuntimeError
 from ..registry import audit
@@ -33,6 +34,7 @@ from ..registry.service import Registry
 from ..storage.models import Household, Individual
 from ..storage.workflow_models import Contribution, Policy
 from . import formal, terms
+from .messages import msg
 from .workflow import StepRefused, allowed, roles_of, step
 
 OPEN_STATES = ("pending", "active", "suspended")  # a unit has at most one such policy per benefit
@@ -40,6 +42,8 @@ ALL = "*"  # a policy for every insurance benefit of the scheme
 
 
 class PolicyError(Exception):
+    """`message` in the language of the `Policies` that raised it."""
+
     def __init__(self, code: str, message: str, field: str = ""):
         super().__init__(message)
         self.code, self.message, self.field = code, message, field
@@ -48,10 +52,11 @@ class PolicyError(Exception):
 @dataclass
 class Quote:
     premium: Decimal
-    lines: list[str]
+    lines: list[str]  # in the language of the `Policies` that made the quote
     eligible: bool
     reasons: list[str] = field(default_factory=list)
     shares: dict[str, Decimal] | None = None  # wage schemes: employer / employee per month
+    parts: list = field(default_factory=list)  # the lines as data (`evaluation.explanations`), kept with the policy
 
 
 def insurance_benefits(scheme: Scheme) -> list[Benefit]:
@@ -63,15 +68,15 @@ def unit_of(session, policy: Policy):
     return session.get(model, policy.unit_id)
 
 
-def parse_money(value, what: str = "amount") -> Decimal:
+def parse_money(value, lang: str = "en") -> Decimal:
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
-        raise PolicyError("bad_amount", f"the {what} must be a number", "amount") from None
+        raise PolicyError("bad_amount", msg("bad_amount_number", lang), "amount") from None
     if not amount.is_finite() or amount <= 0:
-        raise PolicyError("bad_amount", f"the {what} must be more than 0", "amount")
+        raise PolicyError("bad_amount", msg("bad_amount_positive", lang), "amount")
     if amount != money(amount):
-        raise PolicyError("bad_amount", f"the {what} has more than 2 decimals", "amount")
+        raise PolicyError("bad_amount", msg("bad_amount_decimals", lang), "amount")
     return amount
 
 
@@ -79,12 +84,16 @@ class Policies:
     def __init__(self, session, catalog, user=None, ip: str = "", lang: str = "en"):
         self.session, self.catalog, self.user, self.ip, self.lang = session, catalog, user, ip, lang
 
+    def error(self, code: str, key: str, field: str = "", **params) -> PolicyError:
+        """A refusal said in this service's language."""
+        return PolicyError(code, msg(key, self.lang, **params), field)
+
     # ---- reading -----------------------------------------------------------------------
 
     def scheme(self, code: str) -> Scheme:
         scheme = self.catalog.current(code)
         if scheme is None:
-            raise PolicyError("unknown_scheme", f"there is no scheme {code}")
+            raise self.error("unknown_scheme", "unknown_scheme", code=code)
         return scheme
 
     def benefit(self, scheme: Scheme, code: str | None) -> Benefit | None:
@@ -92,12 +101,12 @@ class Policies:
         benefits, which its one premium or contribution pays for (stored as benefit "*")."""
         benefits = insurance_benefits(scheme)
         if not benefits:
-            raise PolicyError("no_insurance", f"{scheme.code} has no insurance benefit")
+            raise self.error("no_insurance", "no_insurance", code=scheme.code)
         if not code or code == ALL:
             return benefits[0] if len(benefits) == 1 else None
         benefit = next((b for b in benefits if b.code == code), None)
         if benefit is None:
-            raise PolicyError("unknown_benefit", f"{scheme.code} has no insurance benefit {code or ''}".strip(), "benefit")
+            raise self.error("unknown_benefit", "unknown_benefit", "benefit", code=scheme.code, benefit=code)
         return benefit
 
     def paid(self, policy: Policy, period: str | None = None, payer: str | None = None) -> Decimal:
@@ -137,29 +146,30 @@ class Policies:
     def quote(self, scheme: Scheme, unit, benefit: Benefit | None, on: date, renewal: bool = False) -> Quote:
         """Eligibility and the premium for this unit as the definition computes them, explained."""
         data = Registry(self.session, self.catalog, self.user, self.lang).input_of(unit)
-        ev = evaluate(scheme, data, as_of=on, lang=self.lang, renewal=renewal, enrolment_date=on)
+        lang = self.lang
+        ev = evaluate(scheme, data, as_of=on, lang=lang, renewal=renewal, enrolment_date=on)
         if not ev.record.ok:
             problems = [f"{e.path}: {e.message}" for e in ev.record.errors]
-            return Quote(Decimal(0), [], False, ["the record has errors; correct it first"] + problems)
+            return Quote(Decimal(0), [], False, [msg("record_errors", lang)] + problems)
         reasons = [r.reason for r in ev.rules if not r.passed]
         outcome = ev.benefit(benefit.code) if benefit is not None else None
         if not reasons and outcome is not None and not outcome.entitled:
-            reasons = outcome.lines or ["not entitled to this benefit"]
+            reasons = outcome.lines_in(lang) or [msg("not_entitled", lang)]
         if terms.is_monthly(scheme) and scheme.contributions.wage is not None:
             try:
                 shares = compute_wage_contribution(scheme, ev.record.values)
             except FormulaRuntimeError as exc:
-                return Quote(Decimal(0), [f"the contribution cannot be computed: {exc.message}"], False,
-                             [exc.message])
-            lines = shares["employer"].lines + shares["employee"].lines[1:] + shares["total"].lines
-            return Quote(shares["total"].value, lines, not reasons, reasons,
-                         {"employer": shares["employer"].value, "employee": shares["employee"].value})
+                return Quote(Decimal(0), [msg("contribution_error", lang, error=exc.message)], False, [exc.message])
+            parts = list(shares["employer"].parts) + list(shares["employee"].parts[1:]) + list(shares["total"].parts)
+            return Quote(shares["total"].value, explanations.lines(parts, lang), not reasons, reasons,
+                         {"employer": shares["employer"].value, "employee": shares["employee"].value}, parts)
         premium = ev.premium
         if premium is None:
-            return Quote(Decimal(0), ["the scheme declares no premium"], not reasons, reasons)
-        if premium.lines and premium.lines[0].startswith("premium cannot be computed"):
-            return Quote(Decimal(0), premium.lines, False, premium.lines)
-        return Quote(premium.value, list(premium.lines), not reasons, reasons)
+            return Quote(Decimal(0), [msg("no_premium", lang)], not reasons, reasons)
+        if premium.parts and premium.parts[0][0] == "premium_error":
+            lines = premium.lines_in(lang)
+            return Quote(Decimal(0), lines, False, lines, None, list(premium.parts))
+        return Quote(premium.value, premium.lines_in(lang), not reasons, reasons, None, list(premium.parts))
 
     # ---- enrolment -----------------------------------------------------------------------
 
@@ -169,30 +179,32 @@ class Policies:
         benefit = self.benefit(scheme, benefit_code)
         on = on or date.today()
         if unit.scheme_code != scheme.code:
-            raise PolicyError("wrong_scheme", f"{unit.uid} is registered in {unit.scheme_code}, not {scheme.code}")
+            raise self.error("wrong_scheme", "wrong_scheme", uid=unit.uid, registered=unit.scheme_code, code=scheme.code)
         if isinstance(unit, Individual) and unit.household_id is not None:
-            raise PolicyError("member", f"{unit.uid} is a household member: enrol the household")
+            raise self.error("member", "member", uid=unit.uid)
         if not unit.active:
-            raise PolicyError("inactive", f"{unit.uid} is inactive")
+            raise self.error("inactive", "inactive", uid=unit.uid)
         benefit_code = benefit.code if benefit is not None else ALL
         current = self.open_policy(scheme.code, benefit_code, unit)
         if current is not None and (renewal_of is None or current.id != renewal_of.id):
-            raise PolicyError("already_enrolled", f"{unit.uid} already has policy #{current.id} ({current.status})")
+            raise self.error("already_enrolled", "already_enrolled", uid=unit.uid, id=current.id, status=current.status)
         quote = self.quote(scheme, unit, benefit, on, renewal=renewal_of is not None)
         if not quote.eligible:
-            raise PolicyError("not_eligible", "; ".join(quote.reasons) or "not eligible")
+            raise PolicyError("not_eligible", "; ".join(quote.reasons) or msg("not_eligible", self.lang))
         employer = formal.ensure_employer(self.session, scheme, unit) if terms.is_monthly(scheme) else None
         wf = scheme.workflows["enrolment"]
         policy = Policy(scheme_code=scheme.code, scheme_version_id=self.catalog.version_id(scheme.code),
                         benefit_code=benefit_code, unit_type="household" if isinstance(unit, Household) else "individual",
                         unit_id=unit.id, status=wf.initial, enrol_date=on, premium=quote.premium,
-                        premium_explanation=quote.lines, renewal_of_id=renewal_of.id if renewal_of else None)
+                        premium_explanation=explanations.stored(quote.parts) if quote.parts else quote.lines,
+                        renewal_of_id=renewal_of.id if renewal_of else None)
         self.session.add(policy)
         self.session.flush()
         audit.record(self.session, user=self.user, action="renew" if renewal_of else "enrol", entity="policy",
                      entity_id=policy.id, scheme_code=scheme.code, ip=self.ip,
                      after={"unit": unit.uid, "benefit": benefit_code, "status": policy.status,
-                            "premium": str(policy.premium), "explanation": quote.lines,
+                            "premium": str(policy.premium),
+                            "explanation": explanations.english(quote.parts) if quote.parts else quote.lines,
                             "employer": employer.code if employer else None,
                             "renewal_of": renewal_of.id if renewal_of else None})
         if policy.premium == 0 and not terms.is_monthly(scheme):
@@ -203,16 +215,16 @@ class Policies:
         """A new policy for the next term, priced as a renewal (renewal discount, no registration fee)."""
         scheme = self.scheme(policy.scheme_code)
         if terms.is_monthly(scheme):
-            raise PolicyError("monthly", "a wage scheme's cover continues with the monthly contributions")
+            raise self.error("monthly", "monthly")
         wf = scheme.workflows["enrolment"]
         if policy.status == "expired" and allowed(wf, policy.status, "renew", roles_of(self.user, scheme.code)) is None:
-            raise PolicyError("not_allowed", "your role may not renew policies")
+            raise self.error("not_allowed", "may_not_renew")
         if policy.status not in ("active", "expired"):
-            raise PolicyError("not_renewable", f"a {policy.status} policy cannot be renewed")
+            raise self.error("not_renewable", "not_renewable", status=policy.status)
         existing = self.session.scalar(select(Policy).where(Policy.renewal_of_id == policy.id,
                                                             Policy.status.in_(OPEN_STATES)))
         if existing is not None:
-            raise PolicyError("already_renewed", f"policy #{policy.id} was already renewed as #{existing.id}")
+            raise self.error("already_renewed", "already_renewed", id=policy.id, new=existing.id)
         return self.enrol(scheme.code, unit_of(self.session, policy), policy.benefit_code, on, renewal_of=policy)
 
     # ---- payments ------------------------------------------------------------------------
@@ -220,29 +232,28 @@ class Policies:
     def record_payment(self, policy: Policy, amount, method: str, reference: str, paid_on: date | None = None,
                        payer: str | None = None, period: str | None = None) -> Contribution:
         scheme = self.scheme(policy.scheme_code)
-        amount = parse_money(amount)
+        amount = parse_money(amount, self.lang)
         paid_on = paid_on or date.today()
         if paid_on > date.today():
-            raise PolicyError("future", "the payment date is in the future", "paid_on")
+            raise self.error("future", "future", "paid_on")
         methods = scheme.contributions.payment_methods if scheme.contributions else ()
         method = (method or "").strip()
         if methods and method not in methods:
-            raise PolicyError("bad_method", f"the payment method must be one of: {', '.join(methods)}", "method")
+            raise self.error("bad_method", "bad_method", "method", methods=", ".join(methods))
         reference = " ".join((reference or "").split()).upper()
         if not reference or len(reference) > 64:
-            raise PolicyError("bad_reference", "write the receipt number or the transaction reference (at most 64 characters)",
-                              "reference")
+            raise self.error("bad_reference", "bad_reference", "reference")
         if policy.status not in ("pending", "active", "expired", "suspended"):
-            raise PolicyError("closed", f"a {policy.status} policy takes no payment")
+            raise self.error("closed", "closed", status=policy.status)
         if terms.is_monthly(scheme):
             payer, period = self._check_monthly(scheme, policy, amount, payer, period)
         else:
             if policy.status != "pending":
-                raise PolicyError("paid", "this policy's premium is already paid")
+                raise self.error("paid", "paid")
             payer = payer or ("household" if policy.unit_type == "household" else "member")
             left = policy.premium - self.paid(policy)
             if amount > left:
-                raise PolicyError("too_much", f"the balance due is {left}", "amount")
+                raise self.error("too_much", "too_much", "amount", left=left)
         contribution = Contribution(policy_id=policy.id, amount=amount, paid_on=paid_on, method=method,
                                     reference=reference, payer=payer, period=period,
                                     received_by=getattr(self.user, "id", None))
@@ -253,9 +264,11 @@ class Policies:
         except IntegrityError:
             other = self.session.scalar(select(Contribution).where(Contribution.method == method,
                                                                    Contribution.reference == reference))
-            where = f" (policy #{other.policy_id}, {other.paid_on.isoformat()})" if other is not None else ""
-            raise PolicyError("duplicate_reference", f"the {method} reference {reference} was already recorded{where}",
-                              "reference") from None
+            if other is not None:
+                raise self.error("duplicate_reference", "duplicate_reference_at", "reference", method=method,
+                                 reference=reference, id=other.policy_id, date=other.paid_on.isoformat()) from None
+            raise self.error("duplicate_reference", "duplicate_reference", "reference", method=method,
+                             reference=reference) from None
         audit.record(self.session, user=self.user, action="payment", entity="contribution", entity_id=contribution.id,
                      scheme_code=scheme.code, ip=self.ip,
                      after={"policy": policy.id, "amount": str(amount), "method": method, "reference": reference,
@@ -268,18 +281,19 @@ class Policies:
 
     def _check_monthly(self, scheme, policy, amount, payer, period):
         if payer not in ("employer", "employee"):
-            raise PolicyError("bad_payer", "say who pays: the employer or the employee", "payer")
+            raise self.error("bad_payer", "bad_payer", "payer")
         try:
             month = terms.parse_period(period or "")
         except ValueError:
-            raise PolicyError("bad_period", "the month paid for, as YYYY-MM", "period") from None
+            raise self.error("bad_period", "bad_period_format", "period") from None
         first = date(policy.enrol_date.year, policy.enrol_date.month, 1)
         if month < first or month > date.today() + timedelta(days=31):
-            raise PolicyError("bad_period", f"the month must be between {terms.period_of(first)} and next month", "period")
+            raise self.error("bad_period", "bad_period_range", "period", first=terms.period_of(first))
         shares = formal.month_shares(self.session, scheme, unit_of(self.session, policy), terms.period_of(month))
         left = shares[payer] - self.paid(policy, terms.period_of(month), payer)
         if amount > left:
-            raise PolicyError("too_much", f"the {payer} share due for {period} is {max(left, Decimal(0))}", "amount")
+            raise self.error("too_much", "share_too_much", "amount", payer=payer, period=period,
+                             left=max(left, Decimal(0)))
         return payer, terms.period_of(month)
 
     def _completion_date(self, policy: Policy) -> date:
@@ -330,20 +344,20 @@ class Policies:
         scheme = self.scheme(policy.scheme_code)
         if name == "approve" and policy.status == "pending":
             if self.paid(policy) < policy.premium:
-                raise PolicyError("unpaid", f"the premium is not fully paid: {self.balance(policy)} due")
+                raise self.error("unpaid", "unpaid", balance=self.balance(policy))
             paid_on = self._completion_date(policy)
             if terms.is_monthly(scheme):
                 self._extend_monthly(scheme, policy, paid_on)
             else:
                 self._activate(scheme, policy, paid_on)
             if policy.status == "pending":
-                raise PolicyError("not_allowed", "your role may not approve policies")
+                raise self.error("not_allowed", "may_not_approve")
             return
         try:
             step(self.session, scheme, "enrolment", policy, name, user=self.user, entity="policy", detail=detail,
                  ip=self.ip)
         except StepRefused as exc:
-            raise PolicyError("not_allowed", exc.message) from None
+            raise PolicyError("not_allowed", exc.text(self.lang)) from None
 
     def expire_due(self, scheme_code: str, as_of: date | None = None) -> int:
         """Policies whose cover (and grace period) ended before `as_of` become expired (the `expire`

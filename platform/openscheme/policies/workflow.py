@@ -12,13 +12,20 @@ from datetime import datetime
 
 from ..definitions.model import Scheme, Transition, Workflow
 from ..registry import audit
+from .messages import msg
 
 
 class StepRefused(Exception):
-    def __init__(self, message: str, code: str = "not_allowed"):
+    """`message` in English (logs); `text(lang)` says it in the reader's language."""
+
+    def __init__(self, message: str, code: str = "not_allowed", key: str | None = None, params: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.key, self.params = key, params or {}
+
+    def text(self, lang: str | None = "en") -> str:
+        return msg(self.key, lang, **self.params) if self.key else self.message
 
 
 def roles_of(user, scheme_code: str) -> set[str]:
@@ -48,7 +55,8 @@ def target_of(wf: Workflow, transition: str) -> str | None:
 def workflow(scheme: Scheme, name: str) -> Workflow:
     wf = scheme.workflows.get(name)
     if wf is None:
-        raise StepRefused(f"the scheme {scheme.code} has no {name} workflow", "no_workflow")
+        params = {"code": scheme.code, "name": name}
+        raise StepRefused(msg("no_workflow", "en", **params), "no_workflow", "no_workflow", params)
     return wf
 
 
@@ -59,7 +67,10 @@ def step(session, scheme: Scheme, name: str, obj, transition: str, *, user=None,
     roles = {"system"} if system else roles_of(user, scheme.code)
     t = allowed(wf, obj.status, transition, roles)
     if t is None:
-        raise StepRefused(f"“{transition}” is not possible from the state “{obj.status}” for your role")
+        declared = next((x for x in wf.transitions if x.name == transition), None)
+        said = dict(declared.label.values) if declared is not None else {}
+        params = {"transition": {**said, "en": transition, "*": transition}, "status": obj.status}
+        raise StepRefused(msg("step_refused", "en", **params), key="step_refused", params=params)
     before = obj.status
     obj.status = t.target
     if hasattr(obj, "updated_at"):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import numformat
 from ..claims import reasons
 from ..storage.models import Facility, Location
 from .i18n import current_language
@@ -129,11 +130,10 @@ def action_label(action: str, workflow=None) -> str:
 
 
 def amount(value) -> str:
+    """An amount as the page's language writes it: 1,234.50 / 1 234,50 (none of the decimals when whole)."""
     if value is None:
         return ""
-    value = Decimal(value)
-    text = f"{value:,.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    return numformat.money(Decimal(value), current_language())
 
 
 def label(status: str) -> str:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..claims.people import display_name, uid_in
+from ..evaluation import explanations
 from ..policies import formal, terms
 from ..policies.models import Employer
 from ..policies.service import ALL, Policies, PolicyError, insurance_benefits, unit_of
@@ -30,6 +31,11 @@ from .permissions import can, require_location, requires, scope_paths
 
 bp = Blueprint("policies", __name__)
 PAGE_SIZE = 50
+# who paid a contribution, and payment methods a scheme names without labelling them (a choice list)
+PAYERS = {"employer": _l("Employer"), "employee": _l("Employee"), "household": _l("Household"), "member": _l("Member")}
+METHODS = {"cash": _l("Cash"), "mobile_money": _l("Mobile money"), "mobile_wallet": _l("Mobile wallet"),
+           "bank_deposit": _l("Bank deposit"), "bank_transfer": _l("Bank transfer"), "cheque": _l("Cheque"),
+           "control_number": _l("Control number")}
 
 
 def init_app(app) -> None:
@@ -204,6 +210,7 @@ def view(policy_id: int):
     return render("policies/view.html", scheme=sch, policy=policy, unit=unit, unit_label=unit_label(unit),
                   contributions=svc.contributions(policy), paid=svc.paid(policy), balance=svc.balance(policy),
                   steps=steps, monthly=monthly, schedule=schedule, shares=shares, today=date.today(),
+                  explanation=explanations.lines(policy.premium_explanation, current_language()), payers=PAYERS,
                   methods=sch.contributions.payment_methods if sch.contributions else (),
                   method_labels=method_labels(sch), renewal=renewal,
                   can_pay=can(current_user, "contributions.record", sch.code),
@@ -213,10 +220,13 @@ def view(policy_id: int):
 
 
 def method_labels(scheme) -> dict[str, str]:
-    """The payment methods' labels when the scheme lists them as a choice list (payment_methods)."""
+    """The payment methods' labels: the scheme's when it lists them as a choice list (payment_methods),
+    else ours for the usual ones (cash, mobile money, bank transfer...)."""
     lang = current_language()
     choices = scheme.choices.get("payment_methods") or ()
-    return {c.value: c.label.get(lang, scheme.default_language) for c in choices}
+    methods = scheme.contributions.payment_methods if scheme.contributions else ()
+    return {m: str(METHODS[m]) for m in methods if m in METHODS} | {
+        c.value: c.label.get(lang, scheme.default_language) for c in choices}
 
 
 @bp.route("/policies/<int:policy_id>/payments", methods=["POST"])
@@ -246,7 +256,7 @@ def receipt(contribution_id: int):
     sch = catalog().by_version(policy.scheme_version_id) or insurance_scheme(policy.scheme_code)
     svc = policies()
     return render("policies/receipt.html", scheme=sch, c=contribution, policy=policy, unit_label=unit_label(unit),
-                  paid=svc.paid(policy), balance=svc.balance(policy), method_labels=method_labels(sch))
+                  paid=svc.paid(policy), balance=svc.balance(policy), method_labels=method_labels(sch), payers=PAYERS)
 
 
 @bp.route("/policies/<int:policy_id>/step", methods=["POST"])
