@@ -6,6 +6,9 @@
   visits per patient, compared with the peers of the same level: a facility far above
   them (more than twice the peers' median, or more than two standard deviations above
   their mean) is listed. One aggregate query; the statistics are computed per level.
+
+Why a facility is listed is kept as data (`FacilityFigures.signals`: a key and its figures) and
+said in English (`flags`) or in the reader's language (`flags_in`, `flag_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select, tuple_
 
+from .. import numformat
 from ..storage.models import Facility, Individual
 from ..storage.workflow_models import ClaimLineRecord, ClaimRecord
 
@@ -69,7 +73,11 @@ class FacilityFigures:
     patients: int
     services: int
     asked: Decimal
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # in English
+    signals: list[tuple[str, dict]] = field(default_factory=list)  # the same, as data: (key, params)
+
+    def flags_in(self, lang: str | None = "en") -> list[str]:
+        return [flag_text(key, params, lang) for key, params in self.signals]
 
     @property
     def services_per_visit(self) -> Decimal:
@@ -86,6 +94,33 @@ class FacilityFigures:
 
 MEASURES = (("services_per_visit", "services per visit"), ("cost_per_visit", "cost per visit"),
             ("visits_per_patient", "visits per patient"))
+MEASURE_WORDS = {"services_per_visit": {"en": "services per visit", "fr": "services par visite"},
+                 "cost_per_visit": {"en": "cost per visit", "fr": "coût par visite"},
+                 "visits_per_patient": {"en": "visits per patient", "fr": "visites par patient"}}
+FLAGS = {
+    "median": {"en": "{measure} {value} is more than {factor}× the median of its peers ({median})",
+               "fr": "{measure} : {value}, plus de {factor} fois la médiane de ses pairs ({median})"},
+    "deviations": {"en": "{measure} {value} is more than {sds} standard deviations above its peers' mean "
+                         "({mean} ± {sd})",
+                   "fr": "{measure} : {value}, plus de {sds} écarts-types au-dessus de la moyenne de ses pairs "
+                         "({mean} ± {sd})"},
+}
+
+
+def _figure(value, lang: str) -> str:
+    """A figure with two decimals (English as it always read: 12000.00)."""
+    return f"{float(value):.2f}" if lang == "en" else numformat.number(Decimal(str(value)), lang, places=2)
+
+
+def flag_text(key: str, params: dict, lang: str | None = "en") -> str:
+    """Why a facility is listed, in a language."""
+    lang = numformat.base(lang)
+    words = MEASURE_WORDS.get(params["measure"], {})
+    said = {k: (_figure(v, lang) if k in ("value", "median", "mean", "sd") else
+                numformat.decimal(Decimal(str(v)), lang) if k in ("factor", "sds") else v) for k, v in params.items()}
+    said["measure"] = words.get(lang) or words.get("en") or params["measure"]
+    texts = FLAGS[key]
+    return texts.get(lang, texts["en"]).format(**said)
 
 
 def facility_outliers(session, scheme_code: str, since: date | None = None, until: date | None = None,
@@ -116,14 +151,17 @@ def facility_outliers(session, scheme_code: str, since: date | None = None, unti
             others = [p for p in peers if p is not f]
             if len(others) < 2:
                 continue
-            for attr, label in MEASURES:
+            for attr, _label in MEASURES:
                 values = [float(getattr(p, attr)) for p in others]
                 mine = float(getattr(f, attr))
                 median = statistics.median(values)
                 mean, sd = statistics.fmean(values), statistics.pstdev(values)
                 if median > 0 and mine > float(factor) * median:
-                    f.flags.append(f"{label} {mine:.2f} is more than {factor}× the median of its peers ({median:.2f})")
+                    signal = ("median", {"measure": attr, "value": mine, "factor": str(factor), "median": median})
                 elif sd > 0 and mine > mean + float(sds) * sd:
-                    f.flags.append(f"{label} {mine:.2f} is more than {sds} standard deviations above its peers' mean "
-                                   f"({mean:.2f} ± {sd:.2f})")
+                    signal = ("deviations", {"measure": attr, "value": mine, "sds": str(sds), "mean": mean, "sd": sd})
+                else:
+                    continue
+                f.signals.append(signal)
+                f.flags.append(flag_text(*signal))
     return sorted(figures, key=lambda f: (not f.flags, f.level, f.code))

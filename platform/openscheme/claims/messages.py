@@ -55,7 +55,39 @@ MESSAGES = {
     "fhir_waiting": {"en": "waiting period: %(days)s day(s) left", "fr": "délai de carence : encore %(days)s jour(s)"},
     "fhir_category": {"en": "%(category)s per year", "fr": "%(category)s par an"},
     "fhir_ceiling": {"en": "ceiling %(ceiling)s", "fr": "plafond %(ceiling)s"},
+    # review, feedback and payment batches (ClaimError)
+    "unknown_scheme": {"en": "there is no scheme %(code)s", "fr": "il n'y a pas de régime %(code)s"},
+    "adjust_state": {"en": "a claim in the state “%(status)s” cannot be adjusted by your role",
+                     "fr": "une demande à l'état « %(status)s » ne peut pas être modifiée par votre rôle"},
+    "adjust_reason": {"en": "give the reason for the change", "fr": "indiquez la raison de la modification"},
+    "unknown_line": {"en": "the claim has no line %(n)s", "fr": "la demande n'a pas de ligne %(n)s"},
+    "adjust_quantity": {"en": "the approved quantity must be between 0 and %(max)s",
+                        "fr": "la quantité approuvée doit être comprise entre 0 et %(max)s"},
+    "adjust_price": {"en": "the price must be 0 or more, with at most 2 decimals",
+                     "fr": "le prix doit être de 0 ou plus, avec 2 décimales au plus"},
+    "adjust_number": {"en": "quantity and price must be numbers", "fr": "la quantité et le prix doivent être des nombres"},
+    "adjust_nothing": {"en": "change the quantity or the price", "fr": "modifiez la quantité ou le prix"},
+    "not_covered": {"en": "%(code)s is not covered by the benefit", "fr": "%(code)s n'est pas couvert par la prestation"},
+    "use_batch": {"en": "claims are batched and paid with their facility's batch",
+                  "fr": "les demandes sont mises en lot et payées avec le lot de leur formation sanitaire"},
+    "feedback_yes_no": {"en": "%(name)s: yes or no", "fr": "%(name)s : oui ou non"},
+    "feedback_satisfaction": {"en": "satisfaction: 1 (very poor) to 5 (very good)",
+                              "fr": "satisfaction : de 1 (très mauvaise) à 5 (très bonne)"},
+    "period": {"en": "the period is a month: YYYY-MM", "fr": "la période est un mois : AAAA-MM"},
+    "may_not_batch": {"en": "your role may not batch claims", "fr": "votre rôle ne permet pas de mettre des demandes en lot"},
+    "batch_paid_period": {"en": "the batch of %(period)s was already paid", "fr": "le lot de %(period)s a déjà été payé"},
+    "may_not_pay": {"en": "your role may not pay batches", "fr": "votre rôle ne permet pas de payer les lots"},
+    "batch_paid": {"en": "this batch was already paid", "fr": "ce lot a déjà été payé"},
+    "facility_scheme": {"en": "“%(code)s” does not serve this scheme: choose one of the facilities offered.",
+                        "fr": "« %(code)s » ne dessert pas ce régime : choisissez l'une des formations sanitaires proposées."},
 }
+# the questions of a client's feedback, named in a refusal (English: the field's name, as it always read)
+FEEDBACK = {"care_received": {"en": "care_received", "fr": "soins reçus"},
+            "asked_to_pay": {"en": "asked_to_pay", "fr": "paiement demandé"}}
+
+
+def feedback_question(name: str, lang: str = "en") -> str:
+    return FEEDBACK.get(name, {}).get((lang or "en")[:2], name)
 
 
 def msg(key: str, lang: str = "en", **params) -> str:

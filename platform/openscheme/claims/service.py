@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from ..definitions.model import Benefit, Scheme
 from ..evaluation.records import FieldError
 from ..policies import terms
+from ..policies.messages import state as state_word
 from ..policies.workflow import StepRefused, allowed, available, roles_of, step, target_of
 from ..registry import audit
 from ..storage.models import AuditLog, CatalogueEntry, Icd10Code, Individual, PriceListEntry
@@ -42,7 +43,7 @@ from ..storage.models import Facility as FacilityRow
 from ..storage.workflow_models import ClaimBatch, ClaimLineRecord, ClaimRecord
 from .adjudication import Adjudicator, Claim, ClaimDecision, Line, LineDecision, money
 from .loading import CHUNK, among, chunks, load_book
-from .messages import msg
+from .messages import feedback_question, msg
 from .people import find_people
 from .reasons import reason as stored_reason
 
@@ -181,7 +182,7 @@ class ClaimService:
     def scheme(self, code: str) -> Scheme:
         scheme = self.catalog.current(code)
         if scheme is None:
-            raise ClaimError("unknown_scheme", f"there is no scheme {code}", 404)
+            raise ClaimError("unknown_scheme", msg("unknown_scheme", self.lang, code=code), 404)
         return scheme
 
     def scheme_of(self, claim: ClaimRecord) -> Scheme:
@@ -356,7 +357,7 @@ class ClaimService:
         try:
             step(self.session, scheme, "claims", claim, "submit", user=self.user, entity="claim", ip=self.ip)
         except StepRefused as exc:
-            return SubmitResult(claim, [FieldError("", "", "C12", exc.message)])
+            return SubmitResult(claim, [FieldError("", "", "C12", exc.text(self.lang))])
         if adjudicate:
             self.adjudicate(scheme, benefit, [claim.id])
             self.session.refresh(claim)
@@ -370,7 +371,7 @@ class ClaimService:
         try:
             step(self.session, scheme, "claims", claim, "submit", user=self.user, entity="claim", ip=self.ip)
         except StepRefused as exc:
-            raise ClaimError("not_allowed", exc.message, 403) from None
+            raise ClaimError("not_allowed", exc.text(self.lang), 403) from None
         self.adjudicate(scheme, scheme.benefit(claim.benefit_code), [claim.id])
         self.session.refresh(claim)
         for line in claim.lines:
@@ -516,35 +517,35 @@ class ClaimService:
         scheme = self.scheme_of(claim)
         benefit = scheme.benefit(claim.benefit_code)
         if not self.can_adjust(claim):
-            raise ClaimError("not_allowed", f"a claim in the state “{claim.status}” cannot be adjusted by your role", 403)
+            raise ClaimError("not_allowed", msg("adjust_state", self.lang, status=state_word(claim.status, self.lang)), 403)
         reason = " ".join((reason or "").split())[:500]
         if not reason:
-            raise ClaimError("reason", "give the reason for the change", 422)
+            raise ClaimError("reason", msg("adjust_reason", self.lang), 422)
         line = next((x for x in claim.lines if x.position == position), None)
         if line is None:
-            raise ClaimError("unknown_line", f"the claim has no line {position + 1}", 404)
+            raise ClaimError("unknown_line", msg("unknown_line", self.lang, n=position + 1), 404)
         before = {"quantity_approved": str(line.quantity_approved), "price": str(line.price), "status": line.status,
                   "payable": str(line.payable)}
         try:
             if quantity not in (None, ""):
                 quantity = Decimal(str(quantity).strip())
                 if not quantity.is_finite() or quantity < 0 or quantity > line.quantity:
-                    raise ClaimError("quantity", f"the approved quantity must be between 0 and {line.quantity}", 422)
+                    raise ClaimError("quantity", msg("adjust_quantity", self.lang, max=line.quantity), 422)
             else:
                 quantity = None
             if price not in (None, ""):
                 price = Decimal(str(price).strip())
                 if not price.is_finite() or price < 0 or price != money(price):
-                    raise ClaimError("price", "the price must be 0 or more, with at most 2 decimals", 422)
+                    raise ClaimError("price", msg("adjust_price", self.lang), 422)
             else:
                 price = None
         except InvalidOperation:
-            raise ClaimError("number", "quantity and price must be numbers", 422) from None
+            raise ClaimError("number", msg("adjust_number", self.lang), 422) from None
         if quantity is None and price is None:
-            raise ClaimError("nothing", "change the quantity or the price", 422)
+            raise ClaimError("nothing", msg("adjust_nothing", self.lang), 422)
         if quantity is not None:
             if quantity > 0 and line.code not in {s.code for s in benefit.services + benefit.items}:
-                raise ClaimError("not_covered", f"{line.code} is not covered by the benefit", 422)
+                raise ClaimError("not_covered", msg("not_covered", self.lang, code=line.code), 422)
             line.quantity_approved = quantity.quantize(Decimal("0.01"))
             line.status = "rejected" if quantity == 0 else "adjusted"
         if price is not None:
@@ -593,7 +594,7 @@ class ClaimService:
         """A person's step of the claims workflow (valuate after review, reject, refer, return, ...)."""
         scheme = self.scheme_of(claim)
         if name in ("batch", "pay"):
-            raise ClaimError("use_batch", "claims are batched and paid with their facility's batch", 422)
+            raise ClaimError("use_batch", msg("use_batch", self.lang), 422)
         if name == "submit":
             self.resubmit(claim)
             return
@@ -601,7 +602,7 @@ class ClaimService:
             step(self.session, scheme, "claims", claim, name, user=self.user, entity="claim", detail=note[:500],
                  ip=self.ip, after={"payable": str(claim.payable)})
         except StepRefused as exc:
-            raise ClaimError("not_allowed", exc.message, 403) from None
+            raise ClaimError("not_allowed", exc.text(self.lang), 403) from None
         if claim.status in scheme.workflows["claims"].final and claim.status != target_of(scheme.workflows["claims"], "pay"):
             claim.payable = Decimal(0)  # rejected
             self.session.flush()
@@ -618,14 +619,14 @@ class ClaimService:
                 return True
             if v in ("no", "false", "0", "non"):
                 return False
-            raise ClaimError("feedback", f"{name}: yes or no", 422)
+            raise ClaimError("feedback", msg("feedback_yes_no", self.lang, name=feedback_question(name, self.lang)), 422)
 
         try:
             satisfaction = int(str(data.get("satisfaction") or "").strip())
         except ValueError:
             satisfaction = 0
         if not 1 <= satisfaction <= 5:
-            raise ClaimError("feedback", "satisfaction: 1 (very poor) to 5 (very good)", 422)
+            raise ClaimError("feedback", msg("feedback_satisfaction", self.lang), 422)
         feedback = {"care_received": yes_no("care_received"), "asked_to_pay": yes_no("asked_to_pay"),
                     "satisfaction": satisfaction, "comment": " ".join(str(data.get("comment") or "").split())[:500],
                     "recorded_on": date.today().isoformat(), "recorded_by": getattr(self.user, "username", None)}
@@ -647,13 +648,13 @@ class ClaimService:
         try:
             first = terms.parse_period(period)
         except ValueError:
-            raise ClaimError("period", "the period is a month: YYYY-MM", 422) from None
+            raise ClaimError("period", msg("period", self.lang), 422) from None
         wf = scheme.workflows["claims"]
         valued = self.valued_state(scheme)
         t = next((t for t in wf.transitions_from(valued) if t.name == "batch"), None)
         roles = roles_of(self.user, scheme.code)
         if t is None or not ("administrator" in roles or set(t.roles) & roles):
-            raise ClaimError("not_allowed", "your role may not batch claims", 403)
+            raise ClaimError("not_allowed", msg("may_not_batch", self.lang), 403)
         batch = self.session.scalar(select(ClaimBatch).where(ClaimBatch.scheme_code == scheme.code,
                                                              ClaimBatch.facility_id == facility.id,
                                                              ClaimBatch.period == period))
@@ -671,7 +672,7 @@ class ClaimService:
                                                                      ClaimBatch.facility_id == facility.id,
                                                                      ClaimBatch.period == period))
         if batch.status != "open":
-            raise ClaimError("closed", f"the batch of {period} was already paid", 409)
+            raise ClaimError("closed", msg("batch_paid_period", self.lang, period=period), 409)
         nxt = terms.add_months(first, 1)
         ids = list(self.session.scalars(select(ClaimRecord.id).where(
             ClaimRecord.scheme_code == scheme.code, ClaimRecord.facility_id == facility.id,
@@ -708,9 +709,9 @@ class ClaimService:
         t = next((t for t in wf.transitions_from(batched) if t.name == "pay"), None) if batched else None
         roles = roles_of(self.user, scheme.code)
         if t is None or not ("administrator" in roles or set(t.roles) & roles):
-            raise ClaimError("not_allowed", "your role may not pay batches", 403)
+            raise ClaimError("not_allowed", msg("may_not_pay", self.lang), 403)
         if batch.status != "open":
-            raise ClaimError("closed", "this batch was already paid", 409)
+            raise ClaimError("closed", msg("batch_paid", self.lang), 409)
         ids = list(self.session.scalars(select(ClaimRecord.id).where(ClaimRecord.batch_id == batch.id,
                                                                      ClaimRecord.status == batched)))
         self._bulk_step(scheme, ids, batched, t.target, "pay", {})

@@ -5,6 +5,10 @@ Interface text is marked with gettext in code and templates and translated in
 on start into the instance folder when they changed, so a translator edits text
 files only and no binary file lives in git. Scheme text (labels, reasons,
 messages) comes from the YAML in the languages it declares.
+
+Numbers and amounts are written the way the page's language writes them, by two template
+filters every page can use (`numformat`: Babel): `{{ n|number }}` (1,234 / 1 234; `number(2)`:
+exactly two decimals) and `{{ x|money }}` (1,234.50 / 1 234,50; none of the decimals when whole).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from babel.messages.pofile import read_po
 from flask import current_app, request, session
 from flask_babel import Babel
 from flask_login import current_user
+
+from .. import numformat
 
 SOURCE = Path(__file__).resolve().parents[1] / "translations"
 
@@ -49,3 +55,15 @@ def init_babel(app) -> None:
     target = compile_translations(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     Babel(app, locale_selector=current_language)
+    app.add_template_filter(number_filter, "number")
+    app.add_template_filter(money_filter, "money")
+
+
+def number_filter(value, places: int | None = None) -> str:
+    """A count or a figure in the page's language: 1,234 / 1 234 (`places`: that many decimals)."""
+    return numformat.number(value, current_language(), places)
+
+
+def money_filter(value) -> str:
+    """An amount in the page's language: 1,234.50 / 1 234,50, and 2,500 / 2 500 when whole."""
+    return numformat.money(value, current_language())
