@@ -43,3 +43,26 @@ def test_every_interface_text_has_a_french_translation():
     missing = [f"{where}: {text!r}" for text, where in interface_texts().items()
                if not (french.get(text) and french.get(text).string)]
     assert not missing, "not translated into French:\n" + "\n".join(missing)
+
+
+PGETTEXT = {"pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2), "_p": ((1, "c"), 2)}
+
+
+def contextual_texts() -> dict[tuple[str, str], str]:
+    """(context, msgid) -> where it is first used: words kept apart by a context (pgettext), such as the
+    state of a claim or a policy ("soumise", feminine) and the same English word elsewhere."""
+    found: dict[tuple[str, str], str] = {}
+    for name, line, message, _comments, context in extract_from_dir(str(PACKAGE), METHODS, OPTIONS, keywords=PGETTEXT):
+        if message and context:
+            found.setdefault((context, message), f"{name}:{line}")
+    return found
+
+
+def test_every_text_with_a_context_has_a_french_translation():
+    with (PACKAGE / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        french = read_po(f)
+    texts = contextual_texts()
+    assert ("claim or policy", "submitted") in texts and ("payment batch", "open") in texts
+    missing = [f"{where}: {context} | {text!r}" for (context, text), where in texts.items()
+               if not (french.get(text, context=context) and french.get(text, context=context).string)]
+    assert not missing, "not translated into French:\n" + "\n".join(missing)

@@ -83,3 +83,20 @@ def test_every_flag_is_in_english_and_french_with_the_same_placeholders():
     for key, texts in fraud.FLAGS.items():
         names = [sorted(re.findall(r"\{(\w+)\}", texts[lang])) for lang in ("en", "fr")]
         assert names[0] == names[1], key
+
+
+def test_the_states_agree_with_demande_and_lot(app, client):
+    seed_insurance(app)
+    uid, _ = insured(app, "tz-chf")
+    man = person_uid(app, uid, 0)
+    as_role(app, client, "facility_clerk", "greffier", language="fr")
+    # an antenatal visit for a man is rejected (R04), the consultation accepted: the claim is adjusted
+    r = client.post("/s/tz-chf/claims/new", data=claim_form(man, "G-1", "DSP_MLALI", [("OPD01", "1"), ("ANC01", "1")],
+                                                           VISIT))
+    page = text(client.get(r.headers["Location"]))
+    assert "acceptée" in page and "rejetée" in page, page
+    assert "greffier: soumise → soumise" in page or "greffier: soumise" in page, page
+    for wrong in ("soumises", "rejeté", "accepté", "payé"):
+        assert not re.search(r"(?<![a-zà-ÿ])" + wrong + r"(?![a-zà-ÿ])", page), wrong
+    listing = text(client.get("/s/tz-chf/claims/"))
+    assert not re.search(r"(?<![a-zà-ÿ])(soumises|rejeté|accepté|payé)(?![a-zà-ÿ])", listing), listing

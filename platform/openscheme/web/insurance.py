@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,22 +18,31 @@ from ..storage.models import Facility, Location
 from .i18n import current_language
 from .permissions import roles_for
 
+# the state of a claim, of a claim's line or of a policy: "la demande / la ligne / la police" are feminine
+# in French, so their words are kept apart (msgctxt) from the same English words elsewhere
 STATUS_LABELS = {
-    "accepted": _l("accepted"), "adjusted": _l("adjusted"), "rejected": _l("rejected"), "entered": _l("entered"),
-    "submitted": _l("submitted"), "checked": _l("checked"), "review": _l("in review"),
-    "medical_audit": _l("medical audit"), "valuated": _l("valued"), "batched": _l("in a payment batch"),
-    "paid": _l("paid"), "pending": _l("pending"), "active": _l("active"), "suspended": _l("suspended"),
-    "expired": _l("expired"), "cancelled": _l("cancelled"), "open": _l("open"),
+    "accepted": _p("claim or policy", "accepted"), "adjusted": _p("claim or policy", "adjusted"),
+    "rejected": _p("claim or policy", "rejected"), "entered": _p("claim or policy", "entered"),
+    "submitted": _p("claim or policy", "submitted"), "checked": _p("claim or policy", "checked"),
+    "review": _p("claim or policy", "in review"), "medical_audit": _p("claim or policy", "medical audit"),
+    "valuated": _p("claim or policy", "valued"), "batched": _p("claim or policy", "in a payment batch"),
+    "paid": _p("claim or policy", "paid"), "pending": _p("claim or policy", "pending"),
+    "active": _p("claim or policy", "active"), "suspended": _p("claim or policy", "suspended"),
+    "expired": _p("claim or policy", "expired"), "cancelled": _p("claim or policy", "cancelled"),
+    "open": _p("claim or policy", "open"),
 }
+# a payment batch ("le lot": masculine)
+BATCH_STATUS_LABELS = {"open": _p("payment batch", "open"), "paid": _p("payment batch", "paid")}
 
 # the claims workflow in a claim's history and on its buttons: a scheme that declares its workflow
 # labels the steps in its YAML; the default workflow's steps (named, not labelled) and the services'
-# own actions are said here
+# own actions are said here (what happened to the claim: "saisie", "soumise")
 CLAIM_ACTIONS = {
-    "create": _l("entered"), "submit": _l("submitted"), "adjudicate": _l("decided automatically"),
-    "check": _l("checked"), "reject": _l("rejected"), "select_for_review": _l("selected for review"),
-    "valuate": _l("valued"), "adjust": _l("line changed"), "feedback": _l("feedback"), "batch": _l("batched"),
-    "pay": _l("paid"),
+    "create": _p("claim or policy", "entered"), "submit": _p("claim or policy", "submitted"),
+    "adjudicate": _l("decided automatically"), "check": _p("claim or policy", "checked"),
+    "reject": _p("claim or policy", "rejected"), "select_for_review": _l("selected for review"),
+    "valuate": _p("claim or policy", "valued"), "adjust": _l("line changed"), "feedback": _l("feedback"),
+    "batch": _p("claim or policy", "batched"), "pay": _p("claim or policy", "paid"),
 }
 STEP_BUTTONS = {"submit": _l("Submit"), "reject": _l("Reject"), "select_for_review": _l("Select for review"),
                 "valuate": _l("Valuate")}
@@ -136,8 +146,10 @@ def amount(value) -> str:
     return numformat.money(Decimal(value), current_language())
 
 
-def label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status.replace("_", " ")))
+def label(status: str, of: str = "claim") -> str:
+    """A state in words: of a claim, a claim's line or a policy; `of="batch"`: of a payment batch."""
+    labels = BATCH_STATUS_LABELS if of == "batch" else STATUS_LABELS
+    return str(labels.get(status, status.replace("_", " ")))
 
 
 def text_of(value) -> str:
