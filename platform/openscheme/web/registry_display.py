@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import numformat
 from ..definitions.model import Field, Scheme
 from ..storage.models import Individual, Location
 
@@ -55,7 +56,7 @@ def show_value(scheme: Scheme, f: Field | None, value, lang: str, places: dict[s
         return _("Yes") if value is True or str(value).lower() == "true" else _("No")
     if f.type == "money":
         try:
-            return f"{Decimal(str(value)):,.2f} {scheme.currency}"
+            return f"{numformat.number(Decimal(str(value)), lang, places=2)} {scheme.currency}"
         except InvalidOperation:
             return str(value)
     if f.type == "gps" and isinstance(value, dict):

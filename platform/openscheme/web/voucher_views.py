@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from .. import numformat
 from ..definitions.model import Scheme
 from ..evaluation import evaluate
 from ..registry.values import record_input
@@ -92,8 +93,8 @@ def person_name(data: dict | None) -> str:
 
 
 def money(value) -> str:
-    value = Decimal(value or 0)
-    return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,.2f}"
+    """An amount as the page's language writes it (2,500 / 2 500; 2,500.50 / 2 500,50)."""
+    return numformat.money(Decimal(value or 0), current_language())
 
 
 # ---- find, balance ------------------------------------------------------------------------------
