@@ -129,3 +129,52 @@ def test_cli_diff_of_stored_versions(tmp_path, nafa):
     assert "constant max_amount: 2,500 → 2,600" in r.output
     r = CliRunner().invoke(main, ["diff", "gm-nafa-quick@99", "gm-nafa-quick@current", "--database-url", url])
     assert r.exit_code != 0 and "no stored version" in r.output
+
+
+def test_the_changes_in_french(nafa):
+    """The same changes said in French (the web pages); English stays what `openscheme diff` prints."""
+    new = changed(nafa,
+                  ("    formula: district in poorest_districts\n",
+                   "    formula: district in poorest_districts and count(members) >= 3\n"),
+                  ("per_member: 100", "per_member: 120"),
+                  ("max_amount: 2500", "max_amount: 2600"),
+                  ("    schedule: {frequency: monthly, cycles: 3", "    cap: 2500\n    schedule: {frequency: monthly, cycles: 3"),
+                  ("      label: {en: National ID, fr: Numéro national}",
+                   "      label: {en: National ID, fr: Numéro national}\n    - name: disability_level\n"
+                   "      type: select_one\n      choices: [{value: none}, {value: severe}]"),
+                  ("  - name: people_registered\n", "  - name: people_counted\n"))
+    changes = diff_schemes(nafa, new)
+    french = [c.text("fr") for c in changes]
+    assert "règle d'éligibilité poorest_district : formule `district in poorest_districts` → " \
+           "`district in poorest_districts and count(members) >= 3`" in french
+    assert "constante per_member : 100 → 120" in french
+    assert "constante max_amount : 2\u202f500 → 2\u202f600" in french  # numbers as French writes them
+    assert "nouveau champ disability_level (select_one, membre)" in french
+    assert "prestation nafa_quick : plafond aucun → 2\u202f500" in french
+    assert "indicateur people_registered supprimé (NQ_PEOPLE = `count(members)`)" in french
+    assert any(line.startswith("nouvel indicateur people_counted") for line in french)
+    english = " ".join(french)
+    for word in ("eligibility rule", "formula `", "constant ", "new field", "benefit ", "cap none", "removed",
+                 "new indicator"):
+        assert word not in english, word
+    # English unchanged, and the same in either language's subject/detail for the CLI's JSON
+    assert [str(c) for c in changes] == [c.text("en") for c in changes]
+    rule = next(c for c in changes if c.area == "rule")
+    assert rule.subject == "eligibility rule poorest_district"
+    assert rule.detail.startswith("formula `district in poorest_districts` → ")
+
+
+def test_french_genders_and_plain_values(chf):
+    new = changed(chf, ("extra_child: 2500", "extra_child: 3000"),
+                  ("      - code: DEN01\n", "      - code: DEN02\n        label: {en: Filling, fr: Plombage}\n"
+                                            "        price: 8000\n      - code: DEN01\n"),
+                  ("    - {value: cash, label: {en: Cash to the enrolment officer,",
+                   "    - {value: bank, label: {en: Bank transfer, fr: Virement}}\n"
+                   "    - {value: cash, label: {en: Cash to the enrolment officer,"),
+                  ("combos: {cash: CHF_CASH,", "combos: {bank: CHF_BANK, cash: CHF_CASH,"))
+    french = [c.text("fr") for c in diff_schemes(chf, new)]
+    assert "prime des cotisations : enfant supplémentaire 2\u202f500 → 3\u202f000" in french
+    assert "prestation chf_cover : nouveau service DEN02 (« Plombage », other, 8\u202f000 TZS)" in french
+    assert "liste de choix payment_methods : choix ajoutés : bank (« Virement »)" in french
+    removed = [c.text("fr") for c in diff_schemes(new, chf)]
+    assert "prestation chf_cover : service DEN02 supprimé (« Plombage », other, 8\u202f000 TZS)" in removed

@@ -77,6 +77,31 @@ def test_counts_and_costs_equal_the_engine(session, nafa):
     assert "eligibility rule poorest_district: formula" in text
 
 
+def test_the_explanations_in_french(session, nafa):
+    new = changed(nafa, "eligibility.poorest_district", NEW_RULE)
+    english = impact(session, nafa, new, as_of=AS_OF, sample_size=2)
+    french = impact(session, nafa, new, as_of=AS_OF, sample_size=2, lang="fr")
+    assert [s.uid for s in french.sample] == [s.uid for s in english.sample]
+    before, after = english.sample[0].before.lines, english.sample[0].after.lines
+    assert before[:2] == ["eligible", "[pass] poorest_district"] and after[0] == "not eligible"
+    assert any(line.startswith("[FAIL] poorest_district: ") for line in after)
+    assert "    not entitled: the beneficiary is not eligible for the scheme" in after
+    before, after = french.sample[0].before.lines, french.sample[0].after.lines
+    assert before[:2] == ["éligible", "[remplie] poorest_district"] and after[0] == "non éligible"
+    assert any(line.startswith("[NON REMPLIE] poorest_district : ") for line in after)
+    assert "    pas de droit : le bénéficiaire n'est pas éligible au régime" in after
+    assert any("cycle(s) mensuel(s)" in line for line in before)
+    said = "\n".join(before + after)
+    for word in ("eligible\n", "[pass]", "[FAIL]", "not entitled", "per cycle", " is true", " is false", "monthly"):
+        assert word not in said, word
+    assert french.costs[0].frequency_in("fr") == "mensuel" and english.costs[0].frequency_in() == "monthly"
+    # a rule that runs in Python says so in either language
+    py_new = changed(nafa, "eligibility.poorest_district", "district in poorest_districts and count(members) / 1 >= 3")
+    report = impact(session, nafa, py_new, as_of=AS_OF)
+    assert report.python_rules() == [f"new rule poorest_district ({report.methods['new rule poorest_district']})"]
+    assert report.python_rules("fr")[0].startswith("règle poorest_district (nouvelle version) (Python (")
+
+
 def test_python_path_gives_the_same_report(session, nafa):
     """A rule with division has no exact SQL: the whole count runs in Python batches, same answer."""
     sql_new = changed(nafa, "eligibility.poorest_district", NEW_RULE)

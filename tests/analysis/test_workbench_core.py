@@ -79,3 +79,20 @@ def test_apply_runs_the_schemes_own_tests(nafa):
     assert not result.ok and any(d.code == "E706" for d in result.errors)  # the 7-member test expects 2,200
     _text, result = workbench.apply(nafa, "eligibility.poorest_district", "district in poorest_districts and count(members) >= 3")
     assert result.ok
+
+
+def test_targets_are_named_in_english_and_french(nafa):
+    t = workbench.targets(nafa)
+    assert [x.label for x in t] == ["eligibility rule poorest_district", "benefit nafa_quick: amount"]
+    assert [x.title.text("fr") for x in t] == ["règle d'éligibilité poorest_district", "prestation nafa_quick : montant"]
+    # a stored proposal's key, also one the scheme no longer has
+    assert workbench.key_title("benefits.school.conditions.attends").text("fr") == "prestation school : condition attends"
+    assert workbench.key_title("benefits.x.eligible_when").text("en") == "benefit x: eligible_when"
+    assert workbench.key_title("odd").text("fr") == "formule odd"
+
+
+def test_edit_errors_are_said_in_either_language():
+    with pytest.raises(workbench.EditError) as caught:
+        workbench.replace_formula("a: [1\n", ("a",), "x")
+    assert str(caught.value) == "the definition does not load"
+    assert caught.value.text("fr") == "la définition ne se charge pas"

@@ -8,7 +8,9 @@
 A line diff of the YAML says which characters moved; this says what the change means for
 the programme: a threshold, an amount, a field, a service, a transition. Objects are matched
 by their names (field name, rule name, benefit and service code, choice value), so reordering
-a list is not a change. Pure: compiled `Scheme`s in, `Change`s out.
+a list is not a change. Pure: compiled `Scheme`s in, `Change`s out; a change is said in English
+(`str(change)`, as `openscheme diff` prints it) or in French (`change.text("fr")`: the web pages),
+its words from `messages.py`.
 """
 
 from __future__ import annotations
@@ -19,23 +21,43 @@ from dataclasses import dataclass
 
 from ..definitions.model import Scheme, Text
 from ..formulas import Formula, show
+from .messages import ATTRIBUTES_FR, Join, Msg, added, base_language, msg, removed
 
 
 @dataclass(frozen=True)
 class Change:
+    """One change: `what` names the object (outermost first: benefit, then its service), `how`
+    says what happened to it; both are messages, said in any language by `text(lang)`."""
     kind: str  # added | removed | changed
     area: str  # scheme, role, members, choices, constant, table, field, rule, contributions, benefit, payments, workflow, indicator, test
-    subject: str  # "eligibility rule poorest_district"
-    detail: str = ""  # "formula `a` → `b`"
+    what: tuple[Msg, ...]  # (benefit nafa_quick, condition school)
+    how: Msg | Join | None = None  # formula `a` → `b`
+
+    @property
+    def subject(self) -> str:
+        """In English: "eligibility rule poorest_district"."""
+        return ": ".join(m.text("en") for m in self.what)
+
+    @property
+    def detail(self) -> str:
+        """In English: "formula `a` → `b`"."""
+        return self.how.text("en") if self.how is not None else ""
+
+    def text(self, lang: str | None = "en") -> str:
+        lang = base_language(lang)
+        sep = " : " if lang == "fr" else ": "
+        if self.kind in ("added", "removed"):
+            head = sep.join(m.text(lang) for m in self.what[:-1])
+            what = (added if self.kind == "added" else removed)(self.what[-1], lang)
+            if self.how is not None:
+                form = "added_equals" if getattr(self.how, "key", "") == "equals" else "added_detail"
+                what = msg(form, what=what, detail=self.how).text(lang)
+            return f"{head}{sep}{what}" if head else what
+        subject = sep.join(m.text(lang) for m in self.what)
+        return msg("line", subject=subject, detail=self.how).text(lang) if self.how is not None else subject
 
     def __str__(self) -> str:
-        if self.kind in ("added", "removed"):
-            head, _, tail = self.subject.rpartition(": ")
-            what = f"new {tail}" if self.kind == "added" else f"{tail} removed"
-            if self.detail:
-                what += f" {self.detail}" if self.detail.startswith("=") else f" ({self.detail})"
-            return f"{head}: {what}" if head else what
-        return f"{self.subject}: {self.detail}" if self.detail else self.subject
+        return self.text("en")
 
 
 # attribute names -> the words of the YAML format
@@ -48,27 +70,61 @@ WORDS = {
     "enrolment_discount_within_days": "enrolment_discount within_days",
     "renewal_discount_percent": "renewal_discount percent", "due_days_after_enrolment": "due days_after_enrolment",
     "due_day_of_month": "due day_of_month", "rounding_to": "rounding to", "rounding_mode": "rounding mode",
-    "valid_from_days": "valid_from_days", "is_item": "item",
+    "valid_from_days": "valid_from_days", "is_item": "item", "initial": "initial state", "final": "final states",
 }
 SKIP = {"path", "value_type", "scope", "choices", "declared", "label", "file", "text", "content_hash", "tests",
         "fields", "members", "roles", "constants", "tables", "eligibility", "contributions", "benefits", "payments",
         "workflows", "indicators", "premium", "wage", "services", "items", "vouchers", "conditions", "transitions", "formula"}
 
 
-def fmt(value) -> str:
+@dataclass(frozen=True)
+class Attribute:
+    """An attribute by its names in the model, outermost first: ("limits", "per_visit")."""
+    names: tuple[str, ...]
+
+    def text(self, lang: str | None = "en") -> str:
+        if base_language(lang) != "fr":
+            return " ".join(WORDS.get(n, n) for n in self.names)
+        words = [ATTRIBUTES_FR.get(n, n) for n in self.names]
+        return words[0] + (f" ({', '.join(words[1:])})" if len(words) > 1 else "")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value of the definition, shown in the reader's language (`fmt`)."""
+    value: object
+
+    def text(self, lang: str | None = "en") -> str:
+        return fmt(self.value, lang)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A label: "Bank transfer" / « Virement »."""
+    value: object  # Text or str
+
+    def text(self, lang: str | None = "en") -> str:
+        lang = base_language(lang)
+        words = self.value.get(lang) if isinstance(self.value, Text) else str(self.value)
+        return f"« {words} »" if lang == "fr" else f'"{words}"'
+
+
+def fmt(value, lang: str | None = "en") -> str:
     if value is None:
-        return "none"
+        return msg("none").text(lang)
+    if isinstance(value, bool):
+        return msg("yes" if value else "no").text(lang)
     if isinstance(value, Formula):
         return f"`{value.text.strip()}`"
     if isinstance(value, Text):
-        return f'"{value.get()}"'
+        return Quoted(value).text(lang)
     if isinstance(value, str):
         return value
     if isinstance(value, (tuple, list, frozenset)):
-        return "[" + ", ".join(fmt(v) for v in value) + "]" if value else "none"
+        return "[" + ", ".join(fmt(v, lang) for v in value) + "]" if value else msg("none").text(lang)
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {fmt(v)}" for k, v in value.items()) + "}" if value else "none"
-    return show(value)
+        return "{" + ", ".join(f"{k}: {fmt(v, lang)}" for k, v in value.items()) + "}" if value else msg("none").text(lang)
+    return show(value, base_language(lang))
 
 
 def same(a, b) -> bool:
@@ -77,42 +133,51 @@ def same(a, b) -> bool:
     return a == b
 
 
+def _what(subject) -> tuple[Msg, ...]:
+    return subject if isinstance(subject, tuple) else (subject,)
+
+
+def _attribute(what) -> Attribute:
+    return what if isinstance(what, Attribute) else Attribute((what,))
+
+
 class Differ:
     def __init__(self):
         self.changes: list[Change] = []
 
-    def add(self, kind: str, area: str, subject: str, detail: str = "") -> None:
-        self.changes.append(Change(kind, area, subject, detail))
+    def add(self, kind: str, area: str, subject, detail: Msg | None = None) -> None:
+        self.changes.append(Change(kind, area, _what(subject), detail))
 
-    def value(self, area: str, subject: str, what: str, old, new) -> None:
+    def value(self, area: str, subject, what, old, new) -> None:
         if not same(old, new):
-            self.add("changed", area, subject, f"{what} {fmt(old)} → {fmt(new)}")
+            self.add("changed", area, subject, msg("value", what=_attribute(what), old=Value(old), new=Value(new)))
 
-    def text(self, area: str, subject: str, what: str, old: Text, new: Text) -> None:
+    def text(self, area: str, subject, what, old: Text, new: Text) -> None:
         """Per language: `label (fr) "Région" → "Région administrative"`."""
+        what = _attribute(what)
         old_v, new_v = dict(old.values if old else {}), dict(new.values if new else {})
         for lang in list(old_v) + [k for k in new_v if k not in old_v]:
             a, b = old_v.get(lang), new_v.get(lang)
             if a == b:
                 continue
             if a is None:
-                self.add("changed", area, subject, f'{what} ({lang}) added: "{b}"')
+                self.add("changed", area, subject, msg("text_added", what=what, lang=lang, new=b))
             elif b is None:
-                self.add("changed", area, subject, f'{what} ({lang}) removed (was "{a}")')
+                self.add("changed", area, subject, msg("text_removed", what=what, lang=lang, old=a))
             else:
-                self.add("changed", area, subject, f'{what} ({lang}) "{a}" → "{b}"')
+                self.add("changed", area, subject, msg("text_changed", what=what, lang=lang, old=a, new=b))
 
-    def attrs(self, area: str, subject: str, old, new, prefix: str = "") -> None:
+    def attrs(self, area: str, subject, old, new, prefix: tuple = ()) -> None:
         """Every plain attribute of two dataclasses; nested ones (limits, ceilings) flattened."""
         for f in dataclasses.fields(old):
             if f.name in SKIP:
                 continue
             a, b = getattr(old, f.name), getattr(new, f.name)
-            what = prefix + WORDS.get(f.name, f.name)
+            what = Attribute(prefix + (f.name,))
             if isinstance(a, Text) or isinstance(b, Text):
                 self.text(area, subject, what, a, b)
             elif dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b) and not isinstance(a, Formula):
-                self.attrs(area, subject, a, b, prefix=what + " ")
+                self.attrs(area, subject, a, b, prefix=what.names)
             else:
                 self.value(area, subject, what, a, b)
 
@@ -130,8 +195,11 @@ class Differ:
                 compare(old[k], x)
 
 
-def _choices_detail(c) -> str:
-    return f'"{c.label.get()}"' if c.label and c.label.get() != c.value else ""
+def _choice_label(c) -> Msg | str:
+    """A choice with its label, when the label says more than the value."""
+    if c.label and c.label.get() != c.value:
+        return msg("choice_labelled", value=c.value, label=Quoted(c.label))
+    return c.value
 
 
 def diff_schemes(old: Scheme, new: Scheme) -> list[Change]:
@@ -153,7 +221,7 @@ def diff_schemes(old: Scheme, new: Scheme) -> list[Change]:
 
 
 def _metadata(d: Differ, old: Scheme, new: Scheme) -> None:
-    s = "scheme"
+    s = msg("scheme")
     d.value("scheme", s, "code", old.code, new.code)
     d.value("scheme", s, "version", old.version, new.version)
     d.text("scheme", s, "title", old.title, new.title)
@@ -161,38 +229,40 @@ def _metadata(d: Differ, old: Scheme, new: Scheme) -> None:
     d.text("scheme", s, "operator", old.operator, new.operator)
     for name in ("currency", "country", "unit", "languages", "benefit_kinds", "location_levels", "period_start",
                  "period_end", "period_months", "illustrative", "source"):
-        d.value("scheme", s, WORDS.get(name, name), getattr(old, name), getattr(new, name))
+        d.value("scheme", s, name, getattr(old, name), getattr(new, name))
 
 
 def _roles(d: Differ, old: Scheme, new: Scheme) -> None:
     def compare(a, b):
-        d.value("role", f"role {b.name}", "min", a.min, b.min)
-        d.value("role", f"role {b.name}", "max", a.max, b.max)
-        d.text("role", f"role {b.name}", "label", a.label, b.label)
+        s = msg("role", name=b.name)
+        d.value("role", s, "min", a.min, b.min)
+        d.value("role", s, "max", a.max, b.max)
+        d.text("role", s, "label", a.label, b.label)
 
-    d.keyed("role", old.roles, new.roles, lambda r: r.name, lambda r: f"role {r.name}",
-            lambda r: "", compare)
+    d.keyed("role", old.roles, new.roles, lambda r: r.name, lambda r: msg("role", name=r.name),
+            lambda r: None, compare)
     if old.members and new.members:
-        d.value("members", "members", "min", old.members.min, new.members.min)
-        d.value("members", "members", "max", old.members.max, new.members.max)
-        d.text("members", "members", "label", old.members.label, new.members.label)
+        s = msg("members")
+        d.value("members", s, "min", old.members.min, new.members.min)
+        d.value("members", s, "max", old.members.max, new.members.max)
+        d.text("members", s, "label", old.members.label, new.members.label)
 
 
-def _choice_items(d: Differ, area: str, subject: str, old_items, new_items) -> None:
+def _choice_items(d: Differ, area: str, subject: Msg, old_items, new_items) -> None:
     def compare(a, b):
-        d.text(area, f"{subject}: choice {b.value}", "label", a.label, b.label)
+        cs = (subject, msg("choice", value=b.value))
+        d.text(area, cs, "label", a.label, b.label)
         if dict(a.columns) != dict(b.columns):
-            d.add("changed", area, f"{subject}: choice {b.value}", f"columns {fmt(dict(a.columns))} → {fmt(dict(b.columns))}")
+            d.value(area, cs, "columns", dict(a.columns), dict(b.columns))
 
     old = {c.value: c for c in old_items}
     new = {c.value: c for c in new_items}
-    added = [c for v, c in new.items() if v not in old]
-    removed = [c for v, c in old.items() if v not in new]
-    if added:
-        d.add("changed", area, subject, "choices added: " + ", ".join(
-            c.value + (f" ({_choices_detail(c)})" if _choices_detail(c) else "") for c in added))
-    if removed:
-        d.add("changed", area, subject, "choices removed: " + ", ".join(c.value for c in removed))
+    added_ = [c for v, c in new.items() if v not in old]
+    removed_ = [c for v, c in old.items() if v not in new]
+    if added_:
+        d.add("changed", area, subject, msg("choices_added", items=Join(tuple(_choice_label(c) for c in added_))))
+    if removed_:
+        d.add("changed", area, subject, msg("choices_removed", items=Join(tuple(c.value for c in removed_))))
     for v, c in new.items():
         if v in old:
             compare(old[v], c)
@@ -203,76 +273,82 @@ def _choices(d: Differ, old: Scheme, new: Scheme) -> None:
     for name in list(old.choices) + [n for n in new.choices if n not in old.choices]:
         if name not in used and (name not in old.choices or name not in new.choices):
             continue  # built-in lists nobody uses
+        s = msg("choice_list", name=name)
         if name not in old.choices:
-            d.add("added", "choices", f"choice list {name}", f"{len(new.choices[name])} choices")
+            d.add("added", "choices", s, msg("choices_count", n=len(new.choices[name])))
         elif name not in new.choices:
-            d.add("removed", "choices", f"choice list {name}")
+            d.add("removed", "choices", s)
         else:
-            _choice_items(d, "choices", f"choice list {name}", old.choices[name], new.choices[name])
+            _choice_items(d, "choices", s, old.choices[name], new.choices[name])
 
 
 def _constants(d: Differ, old: Scheme, new: Scheme) -> None:
     for name, value in new.constants.items():
+        s = msg("constant", name=name)
         if name not in old.constants:
-            d.add("added", "constant", f"constant {name}", f"= {fmt(value)}")
+            d.add("added", "constant", s, msg("equals", value=Value(value)))
         elif old.constants[name] != value:
             a, b = old.constants[name], value
             if isinstance(a, tuple) and isinstance(b, tuple):
                 plus = [v for v in b if v not in a]
                 minus = [v for v in a if v not in b]
-                parts = ([f"added {fmt(tuple(plus))}"] if plus else []) + ([f"removed {fmt(tuple(minus))}"] if minus else [])
-                d.add("changed", "constant", f"constant {name}", "; ".join(parts) or f"{fmt(a)} → {fmt(b)}")
+                parts = (([msg("values_added", values=Value(tuple(plus)))] if plus else [])
+                         + ([msg("values_removed", values=Value(tuple(minus)))] if minus else []))
+                d.add("changed", "constant", s, msg("arrow", old=Value(a), new=Value(b)) if not parts
+                      else parts[0] if len(parts) == 1 else Join(tuple(parts), "; "))
             else:
-                d.add("changed", "constant", f"constant {name}", f"{fmt(a)} → {fmt(b)}")
+                d.add("changed", "constant", s, msg("arrow", old=Value(a), new=Value(b)))
     for name, value in old.constants.items():
         if name not in new.constants:
-            d.add("removed", "constant", f"constant {name}", f"was {fmt(value)}")
+            d.add("removed", "constant", msg("constant", name=name), msg("was", value=Value(value)))
 
 
 def _tables(d: Differ, old: Scheme, new: Scheme) -> None:
     for name, t in new.tables.items():
+        subject = msg("table", name=name)
         if name not in old.tables:
-            d.add("added", "table", f"table {name}", f"{len(t.rows)} rows by {t.key}")
+            d.add("added", "table", subject, msg("table_rows", n=len(t.rows), key=t.key))
             continue
         o = old.tables[name]
-        subject = f"table {name}"
         d.value("table", subject, "key", o.key, t.key)
         for key, row in t.rows.items():
             if key not in o.rows:
-                d.add("changed", "table", subject, f"row {key} added")
+                d.add("changed", "table", subject, msg("row_added", key=key))
                 continue
             for col in list(o.rows[key]) + [c for c in row if c not in o.rows[key]]:
                 a, b = o.rows[key].get(col), row.get(col)
                 if a != b:
-                    d.add("changed", "table", f"{subject} row {key}", f"{col} {fmt(a)} → {fmt(b)}")
+                    d.add("changed", "table", msg("table_row", name=name, key=key),
+                          msg("value", what=col, old=Value(a), new=Value(b)))
         for key in o.rows:
             if key not in t.rows:
-                d.add("changed", "table", subject, f"row {key} removed")
+                d.add("changed", "table", subject, msg("row_removed", key=key))
     for name in old.tables:
         if name not in new.tables:
-            d.add("removed", "table", f"table {name}")
+            d.add("removed", "table", msg("table", name=name))
 
 
 def _fields(d: Differ, old: Scheme, new: Scheme) -> None:
     old_fields = {f.name: f for f in old.fields + old.member_fields}
     new_fields = {f.name: f for f in new.fields + new.member_fields}
 
-    def where(f) -> str:
-        return "member" if f.scope == "member" else ("household" if new.is_household or old.is_household else "unit")
+    def where(f) -> Msg:
+        return msg("where_member" if f.scope == "member" else
+                   ("where_household" if new.is_household or old.is_household else "where_unit"))
 
     for name, f in new_fields.items():
         if name not in old_fields:
-            d.add("added", "field", f"field {name} ({f.type}, {where(f)})")
+            d.add("added", "field", msg("field_typed", name=name, type=f.type, where=where(f)))
     for name, f in old_fields.items():
         if name not in new_fields:
-            d.add("removed", "field", f"field {name} ({f.type}, {where(f)})")
+            d.add("removed", "field", msg("field_typed", name=name, type=f.type, where=where(f)))
     for name, f in new_fields.items():
         o = old_fields.get(name)
         if o is None:
             continue
-        subject = f"field {name}"
+        subject = msg("field", name=name)
         if o.scope != f.scope:
-            d.add("changed", "field", subject, f"moved from the {where(o)} to the {where(f)} fields")
+            d.add("changed", "field", subject, msg("moved", old=where(o), new=where(f)))
         d.text("field", subject, "label", o.label, f.label)
         d.attrs("field", subject, o, f)
         if not o.choice_list and not f.choice_list:
@@ -281,12 +357,12 @@ def _fields(d: Differ, old: Scheme, new: Scheme) -> None:
 
 def _rules(d: Differ, old: Scheme, new: Scheme) -> None:
     def compare(a, b):
-        s = f"eligibility rule {b.name}"
+        s = msg("rule", name=b.name)
         d.value("rule", s, "formula", a.formula, b.formula)
         d.text("rule", s, "label", a.label, b.label)
 
-    d.keyed("rule", old.eligibility, new.eligibility, lambda r: r.name, lambda r: f"eligibility rule {r.name}",
-            lambda r: f"formula {fmt(r.formula)}", compare)
+    d.keyed("rule", old.eligibility, new.eligibility, lambda r: r.name, lambda r: msg("rule", name=r.name),
+            lambda r: msg("formula_of", formula=Value(r.formula)), compare)
 
 
 def _contributions(d: Differ, old: Scheme, new: Scheme) -> None:
@@ -294,60 +370,61 @@ def _contributions(d: Differ, old: Scheme, new: Scheme) -> None:
     if a is None and b is None:
         return
     if a is None or b is None:
-        d.add("added" if a is None else "removed", "contributions", "contributions")
+        d.add("added" if a is None else "removed", "contributions", msg("contributions"))
         return
-    d.attrs("contributions", "contributions", a, b)
+    d.attrs("contributions", msg("contributions"), a, b)
     for part in ("premium", "wage"):
         pa, pb = getattr(a, part), getattr(b, part)
         if pa is None and pb is None:
             continue
         if pa is None or pb is None:
-            d.add("added" if pa is None else "removed", "contributions", f"{part} contribution")
+            d.add("added" if pa is None else "removed", "contributions", msg(f"{part}_contribution"))
             continue
-        subject = f"contributions {part}"
+        subject = msg(f"contributions_{part}")
         if part == "premium":
             d.value("contributions", subject, "formula", pa.formula, pb.formula)
         d.attrs("contributions", subject, pa, pb)
 
 
-def _service_detail(s, currency: str) -> str:
-    price = f"{fmt(s.price)} {currency}" if s.price is not None else f"price from {s.price_table}.{s.price_column}"
-    return f'"{s.label.get()}", {s.category}, {price}'
+def _service_detail(s, currency: str) -> Msg:
+    price = (msg("money", amount=Value(s.price), currency=currency) if s.price is not None
+             else msg("price_from", table=s.price_table, column=s.price_column))
+    return msg("service_detail", label=Quoted(s.label), category=s.category, price=price)
 
 
 def _benefits(d: Differ, old: Scheme, new: Scheme) -> None:
     def compare(a, b):
-        s = f"benefit {b.code}"
+        s = msg("benefit", code=b.code)
         d.text("benefit", s, "label", a.label, b.label)
         d.attrs("benefit", s, a, b)
         for attr, word in (("services", "service"), ("items", "item")):
             def compare_service(x, y, word=word):
-                ss = f"{s}: {word} {y.code}"
+                ss = (s, msg(word, code=y.code))
                 d.text("benefit", ss, "label", x.label, y.label)
                 d.attrs("benefit", ss, x, y)
 
             d.keyed("benefit", getattr(a, attr), getattr(b, attr), lambda x: x.code,
-                    lambda x, word=word: f"{s}: {word} {x.code}", lambda x: _service_detail(x, new.currency),
+                    lambda x, word=word: (s, msg(word, code=x.code)), lambda x: _service_detail(x, new.currency),
                     compare_service)
 
         def compare_voucher(x, y):
-            vs = f"{s}: voucher {y.type}"
+            vs = (s, msg("voucher", type=y.type))
             d.text("benefit", vs, "label", x.label, y.label)
             d.attrs("benefit", vs, x, y)
 
-        d.keyed("benefit", a.vouchers, b.vouchers, lambda v: v.type, lambda v: f"{s}: voucher {v.type}",
-                lambda v: f"{v.count} for {', '.join(v.services)}", compare_voucher)
+        d.keyed("benefit", a.vouchers, b.vouchers, lambda v: v.type, lambda v: (s, msg("voucher", type=v.type)),
+                lambda v: msg("voucher_detail", count=v.count, services=Join(tuple(v.services))), compare_voucher)
 
         def compare_condition(x, y):
-            cs = f"{s}: condition {y.name}"
+            cs = (s, msg("condition", name=y.name))
             d.value("benefit", cs, "formula", x.formula, y.formula)
             d.text("benefit", cs, "reason", x.reason, y.reason)
 
-        d.keyed("benefit", a.conditions, b.conditions, lambda c: c.name, lambda c: f"{s}: condition {c.name}",
-                lambda c: f"formula {fmt(c.formula)}", compare_condition)
+        d.keyed("benefit", a.conditions, b.conditions, lambda c: c.name, lambda c: (s, msg("condition", name=c.name)),
+                lambda c: msg("formula_of", formula=Value(c.formula)), compare_condition)
 
-    d.keyed("benefit", old.benefits, new.benefits, lambda b: b.code, lambda b: f"benefit {b.code}",
-            lambda b: f'({b.kind}) "{b.label.get()}"', compare)
+    d.keyed("benefit", old.benefits, new.benefits, lambda b: b.code, lambda b: msg("benefit", code=b.code),
+            lambda b: msg("benefit_detail", kind=b.kind, label=Quoted(b.label)), compare)
 
 
 def _payments(d: Differ, old: Scheme, new: Scheme) -> None:
@@ -355,55 +432,55 @@ def _payments(d: Differ, old: Scheme, new: Scheme) -> None:
     if a is None and b is None:
         return
     if a is None or b is None:
-        d.add("added" if a is None else "removed", "payments", "payment rules")
+        d.add("added" if a is None else "removed", "payments", msg("payment_rules"))
         return
-    d.attrs("payments", "payments", a, b)
+    d.attrs("payments", msg("payments"), a, b)
 
 
-def _transition_detail(t) -> str:
-    return f"{' / '.join(t.sources)} → {t.target}, by {', '.join(t.roles)}"
+def _transition_detail(t) -> Msg:
+    return msg("transition_detail", sources=Join(tuple(t.sources), " / "), target=t.target, roles=Join(tuple(t.roles)))
 
 
 def _workflows(d: Differ, old: Scheme, new: Scheme) -> None:
     for name, w in new.workflows.items():
         o = old.workflows.get(name)
+        s = msg("workflow", name=name)
         if o is None:
-            d.add("added", "workflow", f"workflow {name}")
+            d.add("added", "workflow", s)
             continue
-        s = f"workflow {name}"
         if o.declared != w.declared:
-            d.add("changed", "workflow", s, "now declared in the file" if w.declared else "now the default")
-        d.value("workflow", s, "initial state", o.initial, w.initial)
-        added = [x for x in w.states if x not in o.states]
-        removed = [x for x in o.states if x not in w.states]
-        if added:
-            d.add("changed", "workflow", s, "states added: " + ", ".join(added))
-        if removed:
-            d.add("changed", "workflow", s, "states removed: " + ", ".join(removed))
-        d.value("workflow", s, "final states", o.final, w.final)
+            d.add("changed", "workflow", s, msg("declared" if w.declared else "default_workflow"))
+        d.value("workflow", s, "initial", o.initial, w.initial)
+        added_ = [x for x in w.states if x not in o.states]
+        removed_ = [x for x in o.states if x not in w.states]
+        if added_:
+            d.add("changed", "workflow", s, msg("states_added", states=Join(tuple(added_))))
+        if removed_:
+            d.add("changed", "workflow", s, msg("states_removed", states=Join(tuple(removed_))))
+        d.value("workflow", s, "final", o.final, w.final)
 
         def compare(x, y, s=s):
-            ts = f"{s}: transition {y.name}"
+            ts = (s, msg("transition", name=y.name))
             if (x.sources, x.target, x.roles) != (y.sources, y.target, y.roles):
-                d.add("changed", "workflow", ts, f"{_transition_detail(x)} → {_transition_detail(y)}")
+                d.add("changed", "workflow", ts, msg("arrow", old=_transition_detail(x), new=_transition_detail(y)))
             d.text("workflow", ts, "label", x.label, y.label)
 
         d.keyed("workflow", o.transitions, w.transitions, lambda t: t.name,
-                lambda t, s=s: f"{s}: transition {t.name}", _transition_detail, compare)
+                lambda t, s=s: (s, msg("transition", name=t.name)), _transition_detail, compare)
     for name in old.workflows:
         if name not in new.workflows:
-            d.add("removed", "workflow", f"workflow {name}")
+            d.add("removed", "workflow", msg("workflow", name=name))
 
 
 def _indicators(d: Differ, old: Scheme, new: Scheme) -> None:
     def compare(a, b):
-        s = f"indicator {b.name}"
+        s = msg("indicator", name=b.name)
         d.value("indicator", s, "formula", a.formula, b.formula)
         d.text("indicator", s, "label", a.label, b.label)
         d.attrs("indicator", s, a, b)
 
-    d.keyed("indicator", old.indicators, new.indicators, lambda x: x.name, lambda x: f"indicator {x.name}",
-            lambda x: f"{x.data_element} = {fmt(x.formula)}", compare)
+    d.keyed("indicator", old.indicators, new.indicators, lambda x: x.name, lambda x: msg("indicator", name=x.name),
+            lambda x: msg("indicator_detail", element=x.data_element, formula=Value(x.formula)), compare)
 
 
 def _tests(d: Differ, old: Scheme, new: Scheme) -> None:
@@ -411,16 +488,16 @@ def _tests(d: Differ, old: Scheme, new: Scheme) -> None:
     names_new = [t.name for t in new.tests]
     for n in names_new:
         if n not in names_old:
-            d.add("added", "test", f'test case "{n}"')
+            d.add("added", "test", msg("test", name=n))
     for n in names_old:
         if n not in names_new:
-            d.add("removed", "test", f'test case "{n}"')
+            d.add("removed", "test", msg("test", name=n))
     old_by = {t.name: t for t in old.tests}
     for t in new.tests:
         o = old_by.get(t.name)
         if o is not None and (dict(o.data) != dict(t.data) or dict(o.expect) != dict(t.expect)
                               or (o.as_of, o.renewal, o.enrolment_date) != (t.as_of, t.renewal, t.enrolment_date)):
-            d.add("changed", "test", f'test case "{t.name}"', "data or expected outcome changed")
+            d.add("changed", "test", msg("test", name=t.name), msg("test_changed"))
 
 
 AREA_TITLES = {

@@ -30,12 +30,15 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from ..definitions.model import Benefit, Field, Scheme
+from ..evaluation import explanations as ex
 from ..evaluation.engine import check_formula, evaluate_benefit
 from ..formulas import FormulaRuntimeError, show
 from ..formulas.sql import NotTranslatable, to_sql
 from ..payments.entitlements import entitlement
 from ..targeting.loading import iter_units, unit_table
 from .diff import Change, diff_schemes
+from .messages import base_language, frequency, msg
+from .messages import text as say
 
 NO_AREA = ""
 
@@ -68,6 +71,10 @@ class BenefitCost:
     @property
     def saves(self) -> Decimal:
         return self.before_total - self.after_total
+
+    def frequency_in(self, lang: str | None = "en") -> str:
+        """"monthly" / "mensuel"."""
+        return frequency(self.frequency, lang)
 
 
 @dataclass
@@ -106,6 +113,7 @@ class ImpactReport:
     costs: list[BenefitCost] = field(default_factory=list)
     sample: list[SampleUnit] = field(default_factory=list)
     methods: dict[str, str] = field(default_factory=dict)  # "old rule x" -> sql | python (why)
+    python: list[tuple[str, str, str]] = field(default_factory=list)  # (old | new, rule, why) of the rules not in SQL
     changes: list[Change] = field(default_factory=list)
     limit: int | None = None
     seconds: float = 0.0
@@ -113,6 +121,11 @@ class ImpactReport:
     @property
     def truncated(self) -> bool:
         return self.units < self.total_units
+
+    def python_rules(self, lang: str | None = "en") -> list[str]:
+        """The rules evaluated in Python, and why: "new rule x (python (a table in SQL))"."""
+        return [say("python_rule", lang, rule=msg("method_rule", which=msg(which), name=name),
+                    why=msg("python_because", reason=why)) for which, name, why in self.python]
 
     @property
     def cost_before(self) -> Decimal:
@@ -193,7 +206,7 @@ def field_types(scheme: Scheme) -> dict[str, str]:
 
 
 def eligibility_sql(scheme: Scheme, dialect: str, prefix: str, methods: dict, label: str,
-                    alias: str = "x") -> tuple[str | None, dict]:
+                    alias: str = "x", python: list | None = None) -> tuple[str | None, dict]:
     """One SQL expression that is 1 when every rule passes, else 0; None if a rule needs Python."""
     parts, params, ok = [], {}, True
     for i, rule in enumerate(scheme.eligibility):
@@ -205,6 +218,8 @@ def eligibility_sql(scheme: Scheme, dialect: str, prefix: str, methods: dict, la
             methods[f"{label} rule {rule.name}"] = "sql"
         except NotTranslatable as exc:
             methods[f"{label} rule {rule.name}"] = f"python ({exc})"
+            if python is not None:
+                python.append((label, rule.name, str(exc)))
             ok = False
     if not ok:
         return None, {}
@@ -237,7 +252,7 @@ def _benefit_key(b: Benefit, scheme: Scheme) -> tuple:
             tuple(sorted((n, repr(t.rows)) for n, t in scheme.tables.items())))
 
 
-def cash_benefits(old: Scheme, new: Scheme) -> list[BenefitCost]:
+def cash_benefits(old: Scheme, new: Scheme, lang: str | None = None) -> list[BenefitCost]:
     out: dict[str, BenefitCost] = {}
     for scheme, which in ((new, "new"), (old, "old")):
         for b in scheme.benefits:
@@ -245,7 +260,8 @@ def cash_benefits(old: Scheme, new: Scheme) -> list[BenefitCost]:
                 continue
             if b.code not in out:
                 freq = b.schedule.frequency if b.schedule else "once"
-                out[b.code] = BenefitCost(b.code, b.label.get(), freq, in_old=False, in_new=False)
+                label = b.label.get(lang, scheme.default_language) if lang else b.label.get()
+                out[b.code] = BenefitCost(b.code, label, freq, in_old=False, in_new=False)
             setattr(out[b.code], f"in_{which}", True)
     return list(out.values())
 
@@ -264,16 +280,27 @@ def amounts(scheme: Scheme, unit_id: int, values: dict, as_of: date, codes) -> d
 # ---- explanations --------------------------------------------------------------------------------
 
 
+def _said(outcome, words: str, text_lang: str) -> list[str]:
+    """An engine outcome's lines (amount, benefit) in the reader's language."""
+    parts = getattr(outcome, "parts", ())
+    return ex.lines(parts, words, text_lang) if parts else list(outcome.lines)
+
+
 def explain(scheme: Scheme, values: dict, as_of: date, codes, lang: str | None = None) -> Outcome:
+    """Why one unit is (not) eligible and what it gets. `lang`: the reader's language (the words
+    and the scheme's texts); none: English words, the scheme's texts in its default language."""
+    words = lang or "en"
     lang = lang or scheme.default_language
     dl = scheme.default_language
     rules = [check_formula(r.name, r.formula, r.reason, values, as_of, lang, dl) for r in scheme.eligibility]
     eligible = all(r.passed for r in rules)
-    lines = ["eligible" if eligible else "not eligible"]
+    lines = [say("eligible" if eligible else "not_eligible", words)]
     for r in rules:
-        lines.append(f"[{'pass' if r.passed else 'FAIL'}] {r.name}" + ("" if r.passed else f": {r.reason}")
-                     + (f" ({r.error})" if r.error else ""))
-        lines += [f"    {step}" for step in r.steps]
+        line = (say("rule_pass", words, name=r.name) if r.passed
+                else say("rule_fail", words, name=r.name, reason=r.reason))
+        lines.append(line + (f" ({r.error})" if r.error else ""))
+        steps = ex.lines(r.parts, words, lang) if r.parts else r.steps
+        lines += [f"    {step}" for step in steps]
     got: dict[str, Decimal] = {}
     for code in codes:
         b = scheme.benefit(code)
@@ -282,13 +309,15 @@ def explain(scheme: Scheme, values: dict, as_of: date, codes, lang: str | None =
         try:
             outcome = evaluate_benefit(scheme, b, values, as_of, eligible, lang)
         except FormulaRuntimeError as exc:
-            lines.append(f"{code}: cannot be computed ({exc.message})")
+            lines.append(say("cannot_compute", words, code=code, error=exc.message))
             got[code] = Decimal(0)
             continue
         value = outcome.amount.value if (outcome.entitled and outcome.amount) else Decimal(0)
         got[code] = value
-        lines.append(f"{code}: {show(value)} {scheme.currency}" + ("" if outcome.entitled else " (not entitled)"))
-        lines += [f"    {line}" for line in (outcome.amount.lines if outcome.amount else []) + outcome.lines]
+        lines.append(say("benefit_amount" if outcome.entitled else "benefit_not_entitled", words, code=code,
+                          amount=show(value, base_language(words)), currency=scheme.currency))
+        lines += [f"    {line}" for line in (_said(outcome.amount, words, lang) if outcome.amount else [])
+                  + _said(outcome, words, lang)]
     failed = [r.name for r in rules if not r.passed]
     return Outcome(eligible, failed, got, lines)
 
@@ -313,7 +342,7 @@ def impact(session, old: Scheme, new: Scheme, *, as_of: date | None = None, limi
     report = ImpactReport(new.code, _label(old, old_label), _label(new, new_label), as_of, new.currency, limit=limit,
                           changes=diff_schemes(old, new))
     f = area_field(new)
-    report.area_name = f.label.get(lang or new.default_language) if f else "location"
+    report.area_name = f.label.get(lang or new.default_language) if f else say("location", lang or "en")
     base = "x.scheme_code = :code AND x.active = TRUE" + ("" if new.is_household else " AND x.household_id IS NULL")
     params: dict = {"code": new.code, "as_of": as_of.isoformat()}
     report.total_units = session.execute(text(f"SELECT COUNT(*) FROM {table} x WHERE {base}"), params).scalar_one()
@@ -322,9 +351,9 @@ def impact(session, old: Scheme, new: Scheme, *, as_of: date | None = None, limi
                                  params | {"k": limit - 1}).scalar_one()
         base += " AND x.id <= :max_id"
         params["max_id"] = max_id
-    old_sql, old_params = eligibility_sql(old, dialect, "o", report.methods, "old")
-    new_sql, new_params = eligibility_sql(new, dialect, "n", report.methods, "new")
-    report.costs = cash_benefits(old, new)
+    old_sql, old_params = eligibility_sql(old, dialect, "o", report.methods, "old", python=report.python)
+    new_sql, new_params = eligibility_sql(new, dialect, "n", report.methods, "new", python=report.python)
+    report.costs = cash_benefits(old, new, lang)
     codes = [c.code for c in report.costs]
     areas: dict[str, AreaRow] = {}
 
@@ -435,7 +464,7 @@ def _finish(session, report: ImpactReport, areas: dict, sample: dict, old: Schem
             codes, sample_size: int, lang) -> None:
     labels = area_labels(session, new, list(areas), lang)
     for row in areas.values():
-        row.label = labels.get(row.code, row.code) or "(none)"
+        row.label = labels.get(row.code, row.code) or say("no_area", lang or "en")
     report.areas = sorted(areas.values(), key=lambda r: (-(r.lost + r.gained), r.label))
     report.units = sum(r.units for r in areas.values())
     report.eligible_before = sum(r.before for r in areas.values())

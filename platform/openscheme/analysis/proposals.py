@@ -22,25 +22,39 @@ from ..storage.analysis_models import FormulaProposal
 from ..storage.models import SchemeVersion
 from ..storage.schemes import LoadReport
 from . import workbench
+from .messages import MessageError, msg
 
 
-class ProposalError(Exception):
-    pass
+class ProposalError(MessageError):
+    """str(error) in English; error.text(lang) in the reader's language."""
+
+
+def _status(status: str):
+    return msg(f"status_{status}") if status in ("proposed", "approved", "rejected") else status
+
+
+def _errors(errors) -> str:
+    return "; ".join(str(d) for d in errors)  # the compiler's diagnostics: file:line:col CODE message
 
 
 def create(session, scheme: Scheme, version_id: int, key: str, formula: str, *, user=None, note: str = "",
            impact: dict | None = None) -> FormulaProposal:
     t = workbench.target(scheme, key)
     if t is None:
-        raise ProposalError(f"there is no formula '{key}' in this scheme")
+        raise ProposalError("no_formula", key=key)
     checked = workbench.check(scheme, key, formula)
     if not checked.ok:
-        raise ProposalError(f"{checked.code} {checked.message}")
-    new_text, result = workbench.apply(scheme, key, formula)
+        raise ProposalError("formula_error", code=checked.code, message=checked.message)
+    try:
+        new_text, result = workbench.apply(scheme, key, formula)
+    except workbench.EditError as exc:
+        raise ProposalError(exc.message) from exc
     if not result.ok:
-        raise ProposalError("; ".join(str(d) for d in result.errors) or "the new definition does not compile")
+        if not result.errors:
+            raise ProposalError("does_not_compile_plain")
+        raise ProposalError("does_not_compile", errors=_errors(result.errors))
     if result.scheme.content_hash == scheme.content_hash:
-        raise ProposalError("the formula is unchanged")
+        raise ProposalError("unchanged")
     proposal = FormulaProposal(scheme_code=scheme.code, base_version_id=version_id, target=key,
                                old_formula=t.text, new_formula=formula, yaml_text=new_text, note=note or "",
                                impact=impact, status="proposed", created_by=getattr(user, "id", None),
@@ -57,17 +71,16 @@ def approve(session, catalog, proposal: FormulaProposal, user, *, definitions_di
             note: str = "") -> int:
     """Store the proposal as the new current version; returns its version id."""
     if proposal.status != "proposed":
-        raise ProposalError(f"this proposal is {proposal.status} already")
+        raise ProposalError("already_decided", status=_status(proposal.status))
     if proposal.created_by is not None and proposal.created_by == getattr(user, "id", None):
-        raise ProposalError("the person who proposed a change cannot approve it")
+        raise ProposalError("own_proposal")
     current = catalog.version_id(proposal.scheme_code)
     if current != proposal.base_version_id:
-        raise ProposalError("the scheme changed since this proposal was made; make the proposal again "
-                            "on the current version")
+        raise ProposalError("stale")
     base = session.get(SchemeVersion, proposal.base_version_id)
     result = compile_text(proposal.yaml_text, base.file_name)
     if not result.ok:
-        raise ProposalError("; ".join(str(d) for d in result.errors))
+        raise ProposalError("does_not_compile", errors=_errors(result.errors))
     written = None
     if definitions_dir is not None:
         path = Path(definitions_dir) / base.file_name
@@ -97,7 +110,7 @@ def approve(session, catalog, proposal: FormulaProposal, user, *, definitions_di
 
 def reject(session, proposal: FormulaProposal, user, note: str = "") -> None:
     if proposal.status != "proposed":
-        raise ProposalError(f"this proposal is {proposal.status} already")
+        raise ProposalError("already_decided", status=_status(proposal.status))
     proposal.status = "rejected"
     proposal.decided_by = getattr(user, "id", None)
     proposal.decided_at = datetime.now()

@@ -30,6 +30,7 @@ from ..definitions.model import Scheme
 from ..definitions.structure import validate_structure
 from ..formulas import FormulaError, T, compile_formula
 from ..formulas.types import article
+from .messages import MessageError, Msg, msg
 
 
 @dataclass(frozen=True)
@@ -38,25 +39,44 @@ class Target:
     path: tuple  # where the formula sits in the document
     kind: str  # eligibility | amount | eligible_when | condition
     name: str  # rule, benefit or condition name
-    label: str  # in plain words
+    title: Msg  # in plain words, in any language: title.text("fr")
     text: str  # the current formula
+
+    @property
+    def label(self) -> str:
+        """In English: "eligibility rule poorest_district", "benefit nafa_quick: amount"."""
+        return self.title.text("en")
+
+
+def key_title(key: str) -> Msg:
+    """The plain words of a target key, also of one the scheme no longer has (a stored proposal's)."""
+    parts = key.split(".")
+    if len(parts) == 2 and parts[0] == "eligibility":
+        return msg("target_eligibility", name=parts[1])
+    if len(parts) == 3 and parts[0] == "benefits" and parts[2] in ("amount", "eligible_when"):
+        return msg(f"target_{parts[2]}", code=parts[1])
+    if len(parts) == 4 and parts[0] == "benefits" and parts[2] == "conditions":
+        return msg("target_condition", code=parts[1], name=parts[3])
+    return msg("target_other", key=key)
 
 
 def targets(scheme: Scheme) -> list[Target]:
     out = []
     for r in scheme.eligibility:
-        out.append(Target(f"eligibility.{r.name}", r.path + ("formula",), "eligibility", r.name,
-                          f"eligibility rule {r.name}", r.formula.text))
+        key = f"eligibility.{r.name}"
+        out.append(Target(key, r.path + ("formula",), "eligibility", r.name, key_title(key), r.formula.text))
     for b in scheme.benefits:
         if b.eligible_when is not None:
-            out.append(Target(f"benefits.{b.code}.eligible_when", b.path + ("eligible_when",), "eligible_when",
-                              b.code, f"benefit {b.code}: eligible_when", b.eligible_when.text))
+            key = f"benefits.{b.code}.eligible_when"
+            out.append(Target(key, b.path + ("eligible_when",), "eligible_when", b.code, key_title(key),
+                              b.eligible_when.text))
         if b.kind == "cash" and b.amount is not None:
-            out.append(Target(f"benefits.{b.code}.amount", b.path + ("amount",), "amount", b.code,
-                              f"benefit {b.code}: amount", b.amount.text))
+            key = f"benefits.{b.code}.amount"
+            out.append(Target(key, b.path + ("amount",), "amount", b.code, key_title(key), b.amount.text))
         for j, c in enumerate(b.conditions):
-            out.append(Target(f"benefits.{b.code}.conditions.{c.name}", b.path + ("conditions", j, "formula"),
-                              "condition", c.name, f"benefit {b.code}: condition {c.name}", c.formula.text))
+            key = f"benefits.{b.code}.conditions.{c.name}"
+            out.append(Target(key, b.path + ("conditions", j, "formula"), "condition", c.name, key_title(key),
+                              c.formula.text))
     return out
 
 
@@ -139,8 +159,8 @@ def check(scheme: Scheme, key: str, text: str) -> Check:
 # ---- writing the formula back into the text ------------------------------------------------------
 
 
-class EditError(ValueError):
-    pass
+class EditError(MessageError, ValueError):
+    """str(error) in English; error.text(lang) in the reader's language."""
 
 
 def _node_at(root, path: tuple):
@@ -153,9 +173,9 @@ def _node_at(root, path: tuple):
         else:
             node = None
         if node is None:
-            raise EditError(f"nothing at {'.'.join(str(p) for p in path)}")
+            raise EditError("nothing_at", path=".".join(str(p) for p in path))
     if not isinstance(node, yaml.ScalarNode):
-        raise EditError("the formula is not a single value")
+        raise EditError("not_single_value")
     return node
 
 
@@ -182,7 +202,7 @@ def replace_formula(text: str, path: tuple, formula: str) -> str:
     """The definition text with the formula at `path` replaced; everything else kept as written."""
     data, _, diags = load_yaml(text, "<definition>")
     if data is None or any(d.is_error for d in diags):
-        raise EditError("the definition does not load")
+        raise EditError("definition_does_not_load")
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     node = _node_at(root, path)
     start, end = node.start_mark.index, node.end_mark.index
@@ -216,13 +236,13 @@ def replace_formula(text: str, path: tuple, formula: str) -> str:
         _set(wanted, path, node_value)
         if new_data == wanted:
             return new_text
-    raise EditError("the formula could not be written into the definition without changing anything else")
+    raise EditError("cannot_write")
 
 
 def apply(scheme: Scheme, key: str, formula: str, *, run_tests: bool = True) -> tuple[str, CompileResult]:
     """The new definition text and its compilation (with the scheme's own test cases)."""
     t = target(scheme, key)
     if t is None:
-        raise EditError(f"there is no formula '{key}' in this scheme")
+        raise EditError("no_formula", key=key)
     new_text = replace_formula(scheme.text, t.path, formula)
     return new_text, compile_text(new_text, scheme.file, run_tests=run_tests)

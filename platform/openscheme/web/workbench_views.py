@@ -29,11 +29,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import numformat
 from ..analysis import proposals as service
 from ..analysis import workbench
 from ..analysis.diff import diff_schemes, grouped
 from ..analysis.impact import impact
-from ..formulas import show
 from ..storage.analysis_models import FormulaProposal
 from ..storage.models import SchemeVersion, User
 from .i18n import current_language
@@ -44,7 +44,13 @@ DEFAULT_ROW_LIMIT = 50_000
 
 
 def money(value) -> str:
-    return show(Decimal(value or 0))
+    """An amount of the analysis pages as the page's language writes it: 36,800 / 36 800."""
+    return numformat.decimal(Decimal(value or 0), current_language())
+
+
+def target_title(key: str) -> str:
+    """A proposal's formula in plain words, in the page's language: "règle d'éligibilité x"."""
+    return workbench.key_title(key).text(current_language())
 
 
 def init_app(app) -> None:
@@ -52,6 +58,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     app.jinja_env.globals.setdefault("an_money", money)
+    app.jinja_env.globals.setdefault("an_target", target_title)
     add_scheme_link(app, "workbench.index", _l("Formula workbench"), "workbench.propose")
     add_scheme_link(app, "workbench.proposals", _l("Formula proposals"), "workbench.approve")
 
@@ -108,7 +115,7 @@ def _preview(s, key: str, formula: str, as_of: date):
     try:
         _text, result = workbench.apply(s, key, formula)
     except workbench.EditError as exc:
-        return checked, [str(exc)], None, None
+        return checked, [exc.text(current_language())], None, None
     if not result.ok:
         return checked, [str(d) for d in result.errors], None, None
     report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit(), lang=current_language(),
@@ -153,7 +160,7 @@ def propose(scheme):
         session.commit()
     except service.ProposalError as exc:
         session.rollback()
-        flash(str(exc))
+        flash(exc.text(current_language()))
         return redirect(url_for(".index", scheme=s.code, target=key)), 303
     flash(_("Proposal %(id)s saved: an implementer must approve it before it applies.", id=proposal.id))
     return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal.id)), 303
@@ -214,7 +221,7 @@ def approve(scheme, proposal_id):
         session.commit()
     except service.ProposalError as exc:
         session.rollback()
-        flash(str(exc))
+        flash(exc.text(current_language()))
         return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal_id)), 303
     row = session.get(SchemeVersion, version_id)
     flash(_("Approved: %(scheme)s now runs version %(hash)s; the next dry run and payment cycle use it.",
@@ -233,5 +240,5 @@ def reject(scheme, proposal_id):
         session.commit()
     except service.ProposalError as exc:
         session.rollback()
-        flash(str(exc))
+        flash(exc.text(current_language()))
     return redirect(url_for(".proposal", scheme=s.code, proposal_id=proposal_id)), 303
