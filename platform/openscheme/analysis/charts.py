@@ -21,8 +21,9 @@ def _num(value) -> float:
     return float(Decimal(value or 0))
 
 
-def bars(items: list[tuple[str, object]], *, title: str = "", width: int = 560, colour: str = COLOURS[0]) -> Markup:
-    """Horizontal bars, one per (label, value), longest first as given."""
+def bars(items: list[tuple[str, object]], *, title: str = "", width: int = 560, colour: str = COLOURS[0],
+         lang: str = "en") -> Markup:
+    """Horizontal bars, one per (label, value), longest first as given; numbers as `lang` writes them."""
     items = list(items)
     row, label_w, pad = 22, 150, 6
     height = max(1, len(items)) * row + 28
@@ -40,15 +41,15 @@ def bars(items: list[tuple[str, object]], *, title: str = "", width: int = 560, 
         short = text if len(str(label)) <= 22 else escape(str(label)[:21]) + "…"
         out.append(f'<text x="{label_w - pad}" y="{y + 14}" font-size="12" text-anchor="end">{short}</text>')
         out.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" fill="{colour}">'
-                   f'<title>{text}: {escape(show(Decimal(str(value or 0))))}</title></rect>')
-        out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="12">{escape(show(Decimal(str(value or 0))))}</text>')
+                   f'<title>{text}: {escape(show(Decimal(str(value or 0)), lang))}</title></rect>')
+        out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="12">{escape(show(Decimal(str(value or 0)), lang))}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
 
 def columns(items: list[tuple[str, object]], *, title: str = "", width: int = 560, height: int = 180,
-            colour: str = COLOURS[1]) -> Markup:
-    """Vertical columns over time (months, cycles)."""
+            colour: str = COLOURS[1], lang: str = "en") -> Markup:
+    """Vertical columns over time (months, cycles); numbers as `lang` writes them."""
     items = list(items)
     top = max((_num(v) for _, v in items), default=0) or 1
     base, left = height - 22, 4
@@ -61,7 +62,7 @@ def columns(items: list[tuple[str, object]], *, title: str = "", width: int = 56
     for i, (label, value) in enumerate(items):
         h = _num(value) / top * (base - 30)
         x = left + i * slot
-        shown = escape(show(Decimal(str(value or 0))))
+        shown = escape(show(Decimal(str(value or 0)), lang))
         out.append(f'<rect x="{x + 2:.1f}" y="{base - h:.1f}" width="{max(1.0, slot - 4):.1f}" height="{h:.1f}" '
                    f'fill="{colour}"><title>{escape(str(label))}: {shown}</title></rect>')
         if len(items) <= 14:
