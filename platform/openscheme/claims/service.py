@@ -37,6 +37,7 @@ from ..evaluation.records import FieldError
 from ..policies import terms
 from ..policies.messages import state as state_word
 from ..policies.workflow import StepRefused, allowed, available, roles_of, step, target_of
+from ..reference.facilities import serves
 from ..registry import audit
 from ..storage.models import AuditLog, CatalogueEntry, Icd10Code, Individual, PriceListEntry
 from ..storage.models import Facility as FacilityRow
@@ -236,6 +237,8 @@ class ClaimService:
             err("facility", "C04", "required")
         elif facility is None or not facility.active:
             err("facility", "C04", "facility", code=fcode)
+        elif not serves(self.session, scheme, facility):  # another country's, or another scheme's price list
+            err("facility", "C04", "facility_scheme", code=fcode)
         values["facility"] = facility
         number = str(data.get("insuree") or "").strip()
         person = None
@@ -327,7 +330,8 @@ class ClaimService:
         scheme = self.scheme(scheme_code)
         values, errors = self.parse(scheme, data)
         facility = values.get("facility")
-        if facility is not None and allowed_facilities is not None and facility.id not in allowed_facilities:
+        if facility is not None and allowed_facilities is not None and facility.id not in allowed_facilities \
+                and not any(e.path == "facility" for e in errors):
             errors.append(FieldError("facility", "facility", "C10", msg("facility_scope", self.lang)))
         if errors:
             return SubmitResult(None, errors)

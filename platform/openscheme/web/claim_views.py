@@ -37,6 +37,7 @@ from .insurance import (
     insurance_scheme,
     int_arg,
     render,
+    serving_facilities_for,
     session,
 )
 from .permissions import can, requires
@@ -87,7 +88,7 @@ def claim_form_data(form) -> dict:
 @requires("claims.submit")
 def new(scheme: str):
     sch = insurance_scheme(scheme)
-    facilities = facilities_for("claims.submit", sch.code)
+    facilities = serving_facilities_for("claims.submit", sch)  # not another country's, nor another scheme's
     if not facilities:
         abort(403)
     chosen = request.values.get("facility") or (facilities[0].code if len(facilities) == 1 else "")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import numformat
 from ..claims import reasons
+from ..reference.facilities import serving_ids
 from ..storage.models import Facility, Location
 from .i18n import current_language
 from .permissions import roles_for
@@ -102,6 +103,13 @@ def facilities_for(permission: str, scheme_code: str) -> list[Facility]:
     rows = session().scalars(select(Facility).outerjoin(Location, Location.id == Facility.location_id)
                              .where(Facility.active.is_(True)).order_by(Facility.name)).all()
     return [f for f in rows if facility_allowed(permission, scheme_code, f)]
+
+
+def serving_facilities_for(permission: str, scheme, kind: str = "insurance") -> list[Facility]:
+    """The facilities where the user holds the permission that can serve the scheme (its country, a price
+    list with its services: `reference.facilities`): what the claim and redemption forms offer."""
+    serving = serving_ids(session(), scheme, kind)
+    return [f for f in facilities_for(permission, scheme.code) if f.id in serving]
 
 
 def allowed_facility_ids(permission: str, scheme_code: str) -> set[int] | None:

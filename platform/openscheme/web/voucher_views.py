@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from .. import numformat
 from ..definitions.model import Scheme
 from ..evaluation import evaluate
+from ..reference.facilities import serving
 from ..registry.values import record_input
 from ..storage.models import Facility, Individual
 from ..storage.workflow_models import Voucher, VoucherRedemption
@@ -226,10 +227,11 @@ def booklet(scheme, uid):
 # ---- redeem -------------------------------------------------------------------------------------
 
 
-def clerk_facilities(session, scheme_code: str) -> list[Facility]:
-    """The facilities this clerk redeems for: those of their assignments, or all when not limited."""
-    mine = assignments(current_user, "vouchers.redeem", scheme_code)
-    query = select(Facility).where(Facility.active.is_(True)).order_by(Facility.name)
+def clerk_facilities(session, scheme: Scheme) -> list[Facility]:
+    """The facilities this clerk redeems for: those of their assignments, or all when not limited - of those,
+    the ones that can serve the scheme (in its country: `reference.facilities`)."""
+    mine = assignments(current_user, "vouchers.redeem", scheme.code)
+    query = serving(session, scheme, "voucher")
     if mine and all(a.facility_id is not None for a in mine):
         query = query.where(Facility.id.in_({a.facility_id for a in mine}))
     return list(session.scalars(query))
@@ -241,7 +243,7 @@ def redeem(scheme):
     s = current_scheme(scheme)
     session = _session()
     lang = current_language()
-    facilities = clerk_facilities(session, s.code)
+    facilities = clerk_facilities(session, s)
     services = [(svc, v.label.get(lang, s.default_language)) for b in voucher_benefits(s) for v in b.vouchers
                 for svc in v.services]
     form = {"code": (request.form.get("code") or "").strip().upper(),
@@ -250,6 +252,7 @@ def redeem(scheme):
             "on": request.form.get("on") or date.today().isoformat(),
             "facility": request.form.get("facility") or (str(facilities[0].id) if len(facilities) == 1 else "")}
     refused = refused_code = accepted = None
+    field_errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         facility = next((f for f in facilities if str(f.id) == form["facility"]), None)
@@ -257,8 +260,9 @@ def redeem(scheme):
             on = date.fromisoformat(form["on"])
         except ValueError:
             on = None
-        if facility is None:
+        if facility is None:  # none chosen, or one not offered (not theirs, another country's)
             refused, status = _("Choose your facility."), 422
+            field_errors["facility"] = refused
         elif on is None:
             refused, status = _("Give the date as YYYY-MM-DD."), 422
         elif on > date.today():
@@ -281,7 +285,7 @@ def redeem(scheme):
                             "left": vs.balance(session, holder.id)}
                 form |= {"code": "", "service": ""}
     return render_template("vouchers/redeem.html", scheme=s, facilities=facilities, services=services, form=form,
-                           refused=refused, refused_code=refused_code, accepted=accepted,
+                           refused=refused, refused_code=refused_code, accepted=accepted, errors=field_errors,
                            labels=type_labels(s, lang)), status
 
 
