@@ -77,13 +77,13 @@ def test_wage_contributions_and_benefits_in_french():
     scheme, t = case("np_ssf", "earning 50,000")
     ev = evaluate(scheme, dict(t.data), as_of=t.as_of, lang="fr")
     assert ev.contribution["employee"].lines == ["monthly_wage = 50,000", "employee 11% = 5,500"]
-    assert ev.contribution["employee"].lines_in("fr") == [f"monthly_wage = 50{NNBSP}000",
+    assert ev.contribution["employee"].lines_in("fr") == [f"Salaire de base mensuel (NPR) = 50{NNBSP}000",
                                                           f"part du salarié 11{NNBSP}% = 5{NNBSP}500"]
     assert ev.contribution["total"].lines_in("fr") == [f"cotisation mensuelle totale = 15{NNBSP}500 NPR"]
     low = evaluate(scheme, dict(t.data, monthly_wage=9000), as_of=t.as_of)
     assert low.contribution["employer"].lines[0] == "monthly_wage = 9,000, raised to the minimum wage 17,300"
     assert low.contribution["employer"].lines_in("fr")[0] == \
-        f"monthly_wage = 9{NNBSP}000, porté au salaire minimum 17{NNBSP}300"
+        f"Salaire de base mensuel (NPR) = 9{NNBSP}000, porté au salaire minimum 17{NNBSP}300"
     lines = [line for b in ev.benefits for line in b.lines_in("fr")]
     assert f"plafond 100{NNBSP}000 par personne" in lines and "délai de carence de 90 jours" in lines
     assert english_words(lines) == [], english_words(lines)

@@ -96,6 +96,8 @@ def test_enrol_and_pay_in_french(app, client, household):
     policy_url = r.headers["Location"]
     page = text(client.get(policy_url))
     assert f"forfait de 30{NNBSP}000 pour 6 membres au plus" in page and "en attente" in page
+    html = client.get(policy_url).get_data(as_text=True)  # the workflow's steps, named by us when the YAML does not
+    assert 'data-step="reject" class="secondary">Rejeter</button>' in html and ">Approuver</button>" in html
     assert leftovers(page) == [], leftovers(page)
     # a payment above the balance: refused in French, the balance written as French writes it
     r = client.post(policy_url + "/payments", data={"amount": "99999", "method": "cash", "reference": "R-1",
@@ -130,6 +132,7 @@ def test_a_wage_scheme_in_french(app, client):
     start = TODAY.replace(day=1).isoformat()
     quote = text(client.get(f"/s/np-ssf/policies/new?unit={uid}&enrol_date={start}"))
     assert f"part de l'employeur 20{NNBSP}% = 10{NNBSP}000" in quote and "cotisation mensuelle totale" in quote
+    assert f"Salaire de base mensuel (NPR) = 50{NNBSP}000" in quote  # the wage field by its label
     assert leftovers(quote) == [], leftovers(quote)
     r = client.post("/s/np-ssf/policies/new", data={"unit": uid, "enrol_date": start})
     policy_url = r.headers["Location"]

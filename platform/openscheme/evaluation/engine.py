@@ -205,7 +205,10 @@ def compute_wage_contribution(scheme: Scheme, values: dict) -> dict[str, Amount]
     if wage is None:
         raise FormulaRuntimeError(f"'{w.field}' has no value")
     basis = Decimal(wage)
-    note = {"field": w.field, "wage": ex.number(basis)}
+    declared = scheme.field(w.field)
+    # the wage field: by its name in English (as the lines always read), by its label in the other languages
+    said = {**(dict(declared.label.values) if declared is not None else {}), "en": w.field, "*": w.field}
+    note = {"field": said, "wage": ex.number(basis)}
     if w.minimum_wage is not None and basis < w.minimum_wage:
         basis = w.minimum_wage
         note["minimum"] = ex.number(basis)

@@ -46,7 +46,9 @@ CLAIM_ACTIONS = {
     "batch": _p("claim or policy", "batched"), "pay": _p("claim or policy", "paid"),
 }
 STEP_BUTTONS = {"submit": _l("Submit"), "reject": _l("Reject"), "select_for_review": _l("Select for review"),
-                "valuate": _l("Valuate")}
+                "valuate": _l("Valuate"),
+                # the enrolment workflow's steps on a policy's page
+                "approve": _l("Approve"), "suspend": _l("Suspend"), "reinstate": _l("Reinstate"), "cancel": _l("Cancel")}
 
 
 def session():

@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 PAYERS = {"employer": _l("Employer"), "employee": _l("Employee"), "household": _l("Household"), "member": _l("Member")}
 METHODS = {"cash": _l("Cash"), "mobile_money": _l("Mobile money"), "mobile_wallet": _l("Mobile wallet"),
            "bank_deposit": _l("Bank deposit"), "bank_transfer": _l("Bank transfer"), "cheque": _l("Cheque"),
-           "control_number": _l("Control number")}
+           "control_number": _l("Control number"), "connect_ips": _l("connectIPS")}
 
 
 def init_app(app) -> None:
