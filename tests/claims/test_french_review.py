@@ -100,3 +100,13 @@ def test_the_states_agree_with_demande_and_lot(app, client):
         assert not re.search(r"(?<![a-zà-ÿ])" + wrong + r"(?![a-zà-ÿ])", page), wrong
     listing = text(client.get("/s/tz-chf/claims/"))
     assert not re.search(r"(?<![a-zà-ÿ])(soumises|rejeté|accepté|payé)(?![a-zà-ÿ])", listing), listing
+
+
+def test_the_figures_of_a_reason_as_french_writes_them():
+    from openscheme.claims import reasons
+
+    params = {"ceiling": "per_household", "limit": "1500000", "left": "1450000.50"}
+    assert reasons.detail("ceiling_left", params, "en") == "per household per year 1500000; 1450000.50 left"
+    assert reasons.detail("ceiling_left", params, "fr") == "par ménage et par an 1\u202f500\u202f000 ; reste 1\u202f450\u202f000,50"
+    assert reasons.detail("limit_used", {"code": "MED01", "limit": 24, "period": "this_year", "used": "2.5"}, "fr") == \
+        "MED01 : au plus 24 cette année, 2,5 déjà utilisé(s)"

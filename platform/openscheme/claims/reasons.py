@@ -12,6 +12,10 @@ Pure: no Flask, no database (the adjudicator builds reasons with `reason`).
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
+from .. import numformat
+
 TITLES = {
     "R01": {"en": "not covered by the benefit package", "fr": "non couvert par le panier de soins"},
     "R02": {"en": "not on the facility's price list", "fr": "absent du barème de la formation sanitaire"},
@@ -89,6 +93,9 @@ WORDS = {
 }
 # "yes"/"no" of a condition's values (the rest - codes, numbers, dates - reads the same in both)
 YES_NO = {True: {"en": "yes", "fr": "oui"}, False: {"en": "no", "fr": "non"}}
+# params that are figures: written as the reader's language writes numbers (French: 1 500 000, 2,5);
+# English keeps them as stored
+FIGURES = frozenset({"ceiling", "limit", "left", "used", "asked", "min", "max", "age", "days"})
 
 
 def _lang(lang: str | None) -> str:
@@ -112,10 +119,24 @@ def detail(key: str, params: dict, lang: str = "en", labels=None) -> str:
     params = params or {}
     values = {k: (word(k, v, lang) if k in WORDS else v) for k, v in params.items()} \
         if not WORDS.keys().isdisjoint(params) else dict(params)
+    if _lang(lang) != "en":
+        for k in FIGURES.intersection(values):
+            values[k] = _figure(values[k], lang)
     if key == "eligible_when":
         values["values"] = ", ".join(_read(name, value, lang, labels) for name, value in params.get("values") or ()) \
             or "-"
     return template.get(_lang(lang), template["en"]) % values
+
+
+def _figure(value, lang: str):
+    """A figure in the reader's language; anything else (a word, a code) as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        return value
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return value
+    return numformat.decimal(number, lang) if number.is_finite() else value
 
 
 def _value(value, lang: str) -> str:
