@@ -8,6 +8,7 @@ import io
 import random
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -463,3 +464,15 @@ def test_a_large_dry_run_runs_as_a_job_and_shows_the_same_page(app, client, regi
         assert client.get(url).status_code == 404
     finally:
         app.config.pop("DRY_RUN_INLINE", None)
+
+
+def test_payment_figures_are_written_the_way_the_page_language_writes_them(client, registry, session):
+    from openscheme import numformat
+
+    enrol_all(client)
+    english = client.get(cycle_url() + "/dry-run").get_data(as_text=True)
+    french = client.get(cycle_url() + "/dry-run?lang=fr").get_data(as_text=True)
+    total = re.search(r"data-total>([^<]*) GMD<", english).group(1)
+    amount = Decimal(total.replace(",", ""))
+    assert amount >= 1000  # grouped: the two languages differ
+    assert re.search(r"data-total>([^<]*) GMD<", french).group(1) == numformat.money(amount, "fr") != total

@@ -21,7 +21,6 @@ ask, show and translate. Every POST carries the CSRF token (Flask-WTF).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -40,6 +39,7 @@ from flask_login import current_user
 from sqlalchemy import func, literal, select, text
 from werkzeug.routing import BuildError
 
+from .. import numformat
 from ..definitions.model import Scheme
 from ..payments import cycles
 from ..payments import entitlements as ent
@@ -128,12 +128,12 @@ def record_url(uid: str) -> str | None:
 
 
 def money(value) -> str:
-    if value is None:
-        return ""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+    """An amount in the page's language (1,234.50 / 1 234,50; no decimals when whole)."""
+    return numformat.money(value, current_language())
+
+
+def count_text(value) -> str:
+    return numformat.number(value or 0, current_language())
 
 
 def page_number() -> int:
@@ -184,19 +184,19 @@ def index(scheme):
 
 
 def _targeting_summary(result: dict) -> str:
-    return _("%(eligible)s eligible, %(excluded)s excluded.", eligible=f"{result.get('eligible', 0):,}",
-             excluded=f"{result.get('excluded', 0):,}")
+    return _("%(eligible)s eligible, %(excluded)s excluded.", eligible=count_text(result.get("eligible", 0)),
+             excluded=count_text(result.get("excluded", 0)))
 
 
 def _prepare_summary(result: dict) -> str:
     return _("%(count)s payments, total %(total)s; %(new)s created by this run.",
-             count=f"{result.get('payments', 0):,}", total=money(result.get("total", 0)),
-             new=f"{result.get('created', 0):,}")
+             count=count_text(result.get("payments", 0)), total=money(result.get("total", 0)),
+             new=count_text(result.get("created", 0)))
 
 
 def _dry_run_summary(result: dict) -> str:
     return _("%(count)s payments would be made, total %(total)s; nothing was written.",
-             count=f"{result.get('payments', 0):,}", total=money(result.get("total", 0)))
+             count=count_text(result.get("payments", 0)), total=money(result.get("total", 0)))
 
 
 def count_units(session, scheme: Scheme, ids_sql: str | None = None) -> int:
@@ -301,7 +301,7 @@ def approve_targeting(run_id: int):
         flash(_("Not approved: %(reason)s", reason=str(exc)))
         return redirect(url_for(".targeting_run", run_id=run.id)), 303
     session.commit()
-    flash(_("Approved: %(n)s households or people enrolled.", n=f"{enrolled:,}"))
+    flash(_("Approved: %(n)s households or people enrolled.", n=count_text(enrolled)))
     return redirect(url_for(".targeting_run", run_id=run.id)), 303
 
 
@@ -454,7 +454,7 @@ def approve(scheme, benefit, n):
         return back
     session.commit()
     flash(_("Cycle %(n)s approved: %(count)s payments, total %(total)s %(currency)s.", n=n,
-            count=f"{c.payment_count:,}", total=money(c.total), currency=s.currency))
+            count=count_text(c.payment_count), total=money(c.total), currency=s.currency))
     return back
 
 
