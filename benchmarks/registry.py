@@ -364,7 +364,7 @@ sys.path.insert(0, {platform!r})
 import waitress
 from openscheme import create_app
 app = create_app({config!r})
-server = waitress.create_server(app, host="127.0.0.1", port={port}, threads=8)  # as `openscheme serve`
+server = waitress.create_server(app, host="127.0.0.1", port={port}, threads={threads})  # as `openscheme serve`
 print("ready", flush=True)
 server.run()
 """
@@ -398,8 +398,10 @@ def api_registrations(app, config: dict, households: int, first: int, client: st
 
         return _registrations(post, bodies, warmup), "Flask test client (no HTTP), one client"
     port = _free_port()
+    from openscheme.cli import SERVE_THREADS
+
     server = subprocess.Popen([sys.executable, "-c", SERVER.format(platform=str(ROOT / "platform"), config=config,
-                                                                    port=port)],
+                                                                    port=port, threads=SERVE_THREADS)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         if server.stdout.readline().strip() != "ready":

@@ -405,16 +405,22 @@ def create_user_(username, roles, password, password_stdin, full_name, language,
         database.dispose()
 
 
+SERVE_THREADS = 4  # waitress's own default; Python runs one at a time, more mostly wait on the database
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=SERVE_THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Requests handled at once (slow clients are buffered and hold none).")
 @DATABASE_OPTION
-def serve(host, port, database_url) -> None:
+def serve(host, port, threads, database_url) -> None:
     """Run the web application with waitress, a production WSGI server (put HTTPS in front of it)."""
-    _serve(host, port, database_url, None)
+    _serve(host, port, database_url, None, threads)
 
 
-def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Path] | None) -> None:
+def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Path] | None,
+           threads: int = SERVE_THREADS) -> None:
     """waitress, not werkzeug's development server: it is meant for production (a pool of threads,
     HTTP/1.1 keep-alive, slow clients buffered so they do not hold a thread - offices on slow links),
     pure Python, and registers more households per second through the API (benchmarks/registry.py)."""
@@ -432,7 +438,7 @@ def _serve(host: str, port: int, database_url: str | None, scheme_paths: list[Pa
     click.echo(f"openscheme is running at http://{shown}:{port}/  (Ctrl+C to stop)")
     click.echo("note: on a network, put a reverse proxy with HTTPS in front of it and set "
                "OPENSCHEME_SECURE_COOKIES=1.")
-    waitress.serve(app, host=host, port=port, threads=8, ident="openscheme", _quiet=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="openscheme", _quiet=True)
 
 
 @main.group()
