@@ -490,3 +490,29 @@ def test_unexpected_errors_and_too_large_bodies_are_json(app, client, officer, m
     r = client.post(f"{API}/schemes/tz-chf/import", headers=officer,
                     data={"file": (__import__("io").BytesIO(b"x" * 5000), "big.csv")})
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
+
+
+def test_a_registered_household_is_stored_as_answered(client, officer, places, session):
+    """The household and its members are written in one statement on PostgreSQL (two elsewhere):
+    each member's id, place in the household, roles and values are those the answer gives."""
+    from openscheme.storage.models import Household, Individual
+
+    three = copy.deepcopy(CHF)
+    three["members"].append({"first_name": "Neema", "last_name": "Juma", "sex": "F", "dob": "2010-01-01",
+                             "roles": []})
+    answer = register(client, officer, record=three).get_json()
+    session.rollback()
+    household = session.query(Household).filter_by(uid=answer["uid"]).one()
+    stored = session.query(Individual).filter_by(household_id=household.id).order_by(Individual.position).all()
+    assert [m.uid for m in stored] == [m["uid"] for m in answer["members"]]
+    assert [(m.position, m.roles, m.data["first_name"]) for m in stored] == [
+        (0, ["head"], "Juma"), (1, [], "Rehema"), (2, [], "Neema")]
+    assert all(m.location_path == household.location_path and m.scheme_version_id == household.scheme_version_id
+               for m in stored)
+    assert household.data["membership_number"] == "CHF-00012345" and household.created_at is not None
+    # the same membership number again: refused by the unique index, nothing half-written
+    again = register(client, officer, record=three)
+    assert again.status_code == 422, again.get_json()
+    session.rollback()
+    assert session.query(Household).filter_by(scheme_code="tz-chf").count() == 1
+    assert session.query(Individual).filter_by(scheme_code="tz-chf").count() == 3
