@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from e2e_helpers import as_role, claim_form, text
 
+from english_left import EnglishLeft
 from insurance_helpers import TODAY, chf_household, insured, person_uid, seed_insurance
 from openscheme.claims import fraud, messages
 from openscheme.policies import messages as policy_messages
@@ -19,25 +20,12 @@ REVIEW_KEYS = ["adjust_state", "adjust_reason", "unknown_line", "adjust_quantity
                "may_not_batch", "batch_paid_period", "may_not_pay", "batch_paid", "facility_scheme"]
 
 
-def english_fragments() -> set[str]:
-    pairs = [messages.MESSAGES[k] for k in REVIEW_KEYS] + list(fraud.FLAGS.values()) + list(
-        fraud.MEASURE_WORDS.values()) + [policy_messages.MESSAGES["step_refused"]]
-    out = set()
-    for texts in pairs:
-        french = texts["fr"].lower()
-        for piece in re.split(r"%\(\w+\)s|\{\w+\}|[;:,()“”×±]", texts["en"].lower()):
-            piece = piece.strip(" .-")
-            if len(piece) >= 5 and re.search(r"[a-z]{3}", piece) and piece not in french:
-                out.add(piece)
-    return out
+ENGLISH = EnglishLeft([messages.MESSAGES[k] for k in REVIEW_KEYS] + list(fraud.FLAGS.values()) + list(
+        fraud.MEASURE_WORDS.values()) + [policy_messages.MESSAGES["step_refused"]])
+FRAGMENTS = ENGLISH.fragments
 
 
-FRAGMENTS = english_fragments()
-
-
-def leftovers(page: str) -> list[str]:
-    page = page.lower()
-    return sorted(f for f in FRAGMENTS if re.search(r"(?<![a-zà-ÿ_])" + re.escape(f) + r"(?![a-zà-ÿ_])", page))
+leftovers = ENGLISH.on
 
 
 def test_the_fragments_cover_the_catalogues():

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "claims"))
 
 from e2e_helpers import as_role  # noqa: E402
 
+from english_left import EnglishLeft  # noqa: E402
 from insurance_helpers import chf_household, seed_insurance, ssf_employee  # noqa: E402
 from openscheme.evaluation import explanations  # noqa: E402
 from openscheme.formulas import explain  # noqa: E402
@@ -26,21 +27,9 @@ NNBSP = "\u202f"
 TODAY = date.today()
 
 
-def english_fragments() -> set[str]:
-    """Pieces of our English texts (between the placeholders) that their French does not contain."""
-    pairs = list(messages.MESSAGES.values()) + list(explanations.TEXTS.values()) + [
-        w for w in explain.WORDS.values() if len(w["en"]) > 3]
-    out = set()
-    for texts in pairs:
-        french = texts["fr"].lower()
-        for piece in re.split(r"\{[^}]*\}|[;:,()“”=×%#]", texts["en"].lower()):
-            piece = piece.strip(" .-−")
-            if len(piece) >= 5 and re.search(r"[a-z]{3}", piece) and piece not in french:
-                out.add(piece)
-    return out
-
-
-FRAGMENTS = english_fragments()
+ENGLISH = EnglishLeft(list(messages.MESSAGES.values()) + list(explanations.TEXTS.values()) + [
+        w for w in explain.WORDS.values() if len(w["en"]) > 3])
+FRAGMENTS = ENGLISH.fragments
 
 
 def text(r) -> str:
@@ -50,9 +39,7 @@ def text(r) -> str:
     return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", r.get_data(as_text=True))))
 
 
-def leftovers(page: str) -> list[str]:
-    page = page.lower()
-    return sorted(f for f in FRAGMENTS if re.search(r"(?<![a-zà-ÿ_])" + re.escape(f) + r"(?![a-zà-ÿ_])", page))
+leftovers = ENGLISH.on
 
 
 def test_the_fragments_cover_the_catalogues():
