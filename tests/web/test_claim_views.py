@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from conftest import csrf_token, login, make_user
 from insurance_helpers import TODAY, chf_household, insured, person_uid, seed_insurance
-from openscheme.storage.models import AuditLog
+from openscheme.storage.models import AuditLog, Facility
 from openscheme.storage.workflow_models import ClaimRecord, Contribution, Policy
 
 VISIT = (TODAY - timedelta(days=1)).isoformat()
@@ -106,6 +106,11 @@ def test_reviewer_adjusts_and_the_payment_officer_batches(app, client, world):
     client.post(f"{claim_url}/feedback", data={"care_received": "yes", "asked_to_pay": "no", "satisfaction": "4"})
     client.post("/logout")
     as_role(app, client, "payment_officer")
+    # offered: the facilities with valued claims waiting (or batches), not every facility
+    page = client.get("/s/tz-chf/batches").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]+)"', page) == ["DH_KONGWA"]
+    with app.extensions["openscheme"].db.session_factory() as s:
+        assert s.query(Facility).count() > 1
     r = client.post("/s/tz-chf/batches", data={"facility": "DH_KONGWA", "period": VISIT[:7]})
     batch_url = r.headers["Location"]
     assert "251,500" in text(client.get(batch_url))

@@ -249,7 +249,7 @@ def feedback(claim_id: int):
 @requires("claims.batch")
 def batches(scheme: str):
     sch = insurance_scheme(scheme)
-    facilities = facilities_for("claims.batch", sch.code)
+    facilities = batchable_facilities(sch)
     if request.method == "POST":
         facility = next((f for f in facilities if f.code == request.form.get("facility")), None)
         if facility is None:
@@ -269,6 +269,18 @@ def batches(scheme: str):
     rows = [(b, f) for b, f in rows if f.id in allowed]
     return render("claims/batches.html", scheme=sch, rows=rows, facilities=facilities,
                   period=terms.period_of(date.today()))
+
+
+def batchable_facilities(sch) -> list[Facility]:
+    """The facilities (of those the user may batch for) with valued claims of the scheme waiting for a
+    batch, or with a batch already: not every facility of every country. A facility that no longer
+    serves the scheme keeps its waiting claims batchable."""
+    valued = service().valued_state(sch)
+    with_claims = set(session().scalars(select(ClaimRecord.facility_id).where(
+        ClaimRecord.scheme_code == sch.code, ClaimRecord.status == valued).distinct()))
+    with_claims |= set(session().scalars(select(ClaimBatch.facility_id).where(ClaimBatch.scheme_code == sch.code)
+                                         .distinct()))
+    return [f for f in facilities_for("claims.batch", sch.code) if f.id in with_claims]
 
 
 def load_batch(batch_id: int) -> ClaimBatch:
