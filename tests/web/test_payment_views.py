@@ -476,3 +476,12 @@ def test_payment_figures_are_written_the_way_the_page_language_writes_them(clien
     amount = Decimal(total.replace(",", ""))
     assert amount >= 1000  # grouped: the two languages differ
     assert re.search(r"data-total>([^<]*) GMD<", french).group(1) == numformat.money(amount, "fr") != total
+
+
+def test_a_dry_run_before_anyone_is_enrolled_says_what_to_do(client, registry):
+    login(client, "payment_officer")
+    page = client.get(cycle_url() + "/dry-run").get_data(as_text=True)
+    assert "data-nobody" in page and "run targeting" in page
+    assert "+0" not in page  # no difference is 0, not +0
+    french = client.get(cycle_url() + "/dry-run?lang=fr").get_data(as_text=True)
+    assert "lancez le ciblage" in french
