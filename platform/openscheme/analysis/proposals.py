@@ -22,7 +22,7 @@ from ..storage.analysis_models import FormulaProposal
 from ..storage.models import SchemeVersion
 from ..storage.schemes import LoadReport
 from . import workbench
-from .messages import MessageError, msg
+from .messages import Join, MessageError, msg
 
 
 class ProposalError(MessageError):
@@ -33,8 +33,9 @@ def _status(status: str):
     return msg(f"status_{status}") if status in ("proposed", "approved", "rejected") else status
 
 
-def _errors(errors) -> str:
-    return "; ".join(str(d) for d in errors)  # the compiler's diagnostics: file:line:col CODE message
+def _errors(errors) -> Join:
+    # the compiler's diagnostics: file:line:col CODE message (hint), each in the reader's language
+    return Join(tuple(errors), "; ")
 
 
 def create(session, scheme: Scheme, version_id: int, key: str, formula: str, *, user=None, note: str = "",
@@ -44,7 +45,7 @@ def create(session, scheme: Scheme, version_id: int, key: str, formula: str, *, 
         raise ProposalError("no_formula", key=key)
     checked = workbench.check(scheme, key, formula)
     if not checked.ok:
-        raise ProposalError("formula_error", code=checked.code, message=checked.message)
+        raise ProposalError("formula_error", code=checked.code, message=checked.said or checked.message)
     try:
         new_text, result = workbench.apply(scheme, key, formula)
     except workbench.EditError as exc:

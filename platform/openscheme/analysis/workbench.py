@@ -29,6 +29,7 @@ from ..definitions.loader import load_yaml
 from ..definitions.model import Scheme
 from ..definitions.structure import validate_structure
 from ..formulas import FormulaError, T, compile_formula
+from ..formulas.messages import Said, say
 from ..formulas.types import article
 from .messages import MessageError, Msg, msg
 
@@ -123,36 +124,51 @@ def scopes(scheme: Scheme) -> dict[tuple, tuple]:
 class Check:
     ok: bool
     code: str = ""
-    message: str = ""
-    hint: str = ""
+    message: str = ""  # English
+    hint: str = ""  # English
     line: int = 1  # 1-based, within the formula
     col: int = 1  # 1-based, within that line
     result_type: str = ""
+    said: Said | None = None  # the message and hint as data, to say in the reader's language
+    hint_said: Said | None = None
 
-    def as_dict(self) -> dict:
-        return {"ok": self.ok, "code": self.code, "message": self.message, "hint": self.hint, "line": self.line,
-                "col": self.col, "result_type": self.result_type}
+    def message_text(self, lang: str | None = "en") -> str:
+        return self.said.text(lang) if self.said is not None else self.message
+
+    def hint_text(self, lang: str | None = "en") -> str:
+        if not self.hint:
+            return ""
+        return self.hint_said.text(lang) if self.hint_said is not None else self.hint
+
+    def as_dict(self, lang: str | None = "en") -> dict:
+        """The check endpoint's answer, its message and hint in `lang`."""
+        return {"ok": self.ok, "code": self.code, "message": self.message_text(lang), "hint": self.hint_text(lang),
+                "line": self.line, "col": self.col, "result_type": self.result_type}
 
 
 def check(scheme: Scheme, key: str, text: str) -> Check:
     """Check a formula for one target in the scheme's scope, as the compiler would."""
     t = target(scheme, key)
     if t is None:
-        return Check(False, "E201", f"there is no formula '{key}' in this scheme")
+        return Check(False, "E201", f"there is no formula '{key}' in this scheme", said=say("no_such_formula", key=key))
     if not text.strip():
-        return Check(False, "E207", "the formula is empty", "write a formula, e.g. age(dob) >= 18")
+        return Check(False, "E207", "the formula is empty", "write a formula, e.g. age(dob) >= 18",
+                     said=say("empty"), hint_said=say("hint_write_formula"))
     found = scopes(scheme).get(t.path)
     if found is None:
-        return Check(False, "E000", "the scheme's scope could not be rebuilt")
+        return Check(False, "E000", "the scheme's scope could not be rebuilt", said=say("no_scope"))
     scope, expect, what = found
     try:
         compiled = compile_formula(text, scope)
     except FormulaError as exc:
-        return Check(False, exc.code, exc.message, exc.hint, exc.line, exc.col + 1)
+        return Check(False, exc.code, exc.message, exc.hint, exc.line, exc.col + 1, said=exc.said,
+                     hint_said=exc.hint_said)
     if expect is not None and compiled.result_type not in (expect, T.ANY):
         hint = "compare it, e.g. ... >= 18" if expect == T.BOOL else ""
         return Check(False, "E506", f"{what} must give {article(expect)}, but this formula gives "
-                                    f"{article(compiled.result_type)}", hint, 1, 1, str(compiled.result_type))
+                                    f"{article(compiled.result_type)}", hint, 1, 1, str(compiled.result_type),
+                     said=say("wrong_result", what=what, want=str(expect), got=str(compiled.result_type)),
+                     hint_said=say("hint_compare_18"))
     return Check(True, result_type=str(compiled.result_type))
 
 

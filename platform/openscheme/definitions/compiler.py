@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..formulas import FormulaError, T, compile_formula
+from ..formulas.messages import say
 from ..formulas.types import article
 from .benefits import (
     build_benefits,
@@ -78,8 +79,9 @@ class Compiler:
     # ---- reporting --------------------------------------------------------------------
 
     def error(self, code: str, message: str, path, hint: str = "", *, key: bool = False,
-              severity: str = "error") -> None:
-        self.diagnostics.append(Diagnostic(code, message, self.source_map.at(path, key=key), hint, severity))
+              severity: str = "error", said=None, hint_said=None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.source_map.at(path, key=key), hint, severity,
+                                           said, hint_said))
 
     def formula(self, text, path: tuple, scope, expect: T | None, what: str):
         """Compile a formula found at `path`; report problems at their exact column."""
@@ -87,12 +89,15 @@ class Compiler:
             compiled = compile_formula(str(text), scope)
         except FormulaError as exc:
             loc = self.source_map.formula_location(path, exc.line, exc.col)
-            self.diagnostics.append(Diagnostic(exc.code, exc.message, loc, exc.hint))
+            self.diagnostics.append(Diagnostic(exc.code, exc.message, loc, exc.hint, said=exc.said,
+                                               hint_said=exc.hint_said))
             return None
         if expect is not None and compiled.result_type not in (expect, T.ANY):
             hint = "compare it, e.g. ... >= 18" if expect == T.BOOL else ""
             self.error("E506", f"{what} must give {article(expect)}, but this formula gives "
-                               f"{article(compiled.result_type)}", path, hint)
+                               f"{article(compiled.result_type)}", path, hint,
+                       said=say("wrong_result", what=what, want=str(expect), got=str(compiled.result_type)),
+                       hint_said=say("hint_compare_18"))
             return None
         return compiled
 

@@ -12,7 +12,7 @@ Codes are catalogued in docs/error-codes.md:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,27 @@ class Diagnostic:
     location: Location
     hint: str = ""
     severity: str = "error"  # or "warning"
+    # what `message` and `hint` say (English), as data to say in another language (formulas/messages.py
+    # `Said`); None when the problem is only said in English
+    said: object = field(default=None, compare=False)
+    hint_said: object = field(default=None, compare=False)
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
         return f"{self.location}: {self.code} {self.message}{hint}"
+
+    def message_text(self, lang: str | None = "en") -> str:
+        return self.said.text(lang) if self.said is not None else self.message
+
+    def hint_text(self, lang: str | None = "en") -> str:
+        if not self.hint:
+            return ""
+        return self.hint_said.text(lang) if self.hint_said is not None else self.hint
+
+    def text(self, lang: str | None = "en") -> str:
+        """`str(diagnostic)` in a language: `file.yaml:LINE:COL: CODE message (hint)`."""
+        hint = self.hint_text(lang)
+        return f"{self.location}: {self.code} {self.message_text(lang)}" + (f" ({hint})" if hint else "")
 
     @property
     def is_error(self) -> bool:

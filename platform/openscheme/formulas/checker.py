@@ -26,6 +26,7 @@ from .functions import (
     SIGNATURES,
     power,
 )
+from .messages import MESSAGES, Said, say
 from .types import T, article
 
 MAX_FORMULA_LENGTH = 4000
@@ -57,29 +58,32 @@ class CheckResult:
     member_names: set[str]  # member fields read inside aggregates
 
 
+# node type -> (code, English message, English hint, message key, hint key) (formulas/messages.py)
 FORBIDDEN = {
     ast.Attribute: ("E402", "attribute access ('.{attr}') is not allowed in formulas",
-                    "formulas only use declared names and functions"),
+                    "formulas only use declared names and functions", "attribute", "hint_declared_only"),
     ast.Subscript: ("E403", "indexing with [...] is not allowed in formulas",
-                    "use lookup(table, key) to read a table"),
-    ast.Lambda: ("E404", "lambda is not allowed in formulas", ""),
+                    "use lookup(table, key) to read a table", "indexing", "hint_lookup"),
+    ast.Lambda: ("E404", "lambda is not allowed in formulas", "", "lambda", ""),
     ast.ListComp: ("E404", "comprehensions are not allowed in formulas",
-                   "use count/sum/any/all over members"),
+                   "use count/sum/any/all over members", "comprehension", "hint_aggregates"),
     ast.SetComp: ("E404", "comprehensions are not allowed in formulas",
-                  "use count/sum/any/all over members"),
+                  "use count/sum/any/all over members", "comprehension", "hint_aggregates"),
     ast.DictComp: ("E404", "comprehensions are not allowed in formulas",
-                   "use count/sum/any/all over members"),
+                   "use count/sum/any/all over members", "comprehension", "hint_aggregates"),
     ast.GeneratorExp: ("E404", "generator expressions are not allowed in formulas",
-                       "use count/sum/any/all over members"),
-    ast.JoinedStr: ("E405", "f-strings are not allowed in formulas", ""),
-    ast.NamedExpr: ("E406", "assignment (:=) is not allowed in formulas", ""),
-    ast.Dict: ("E407", "dictionaries are not allowed in formulas", "declare a table instead"),
-    ast.Set: ("E407", "sets are not allowed in formulas", "write a tuple: (\"a\", \"b\")"),
-    ast.Starred: ("E408", "star-arguments are not allowed in formulas", ""),
-    ast.Await: ("E401", "'await' is not allowed in formulas", ""),
-    ast.Yield: ("E401", "'yield' is not allowed in formulas", ""),
-    ast.YieldFrom: ("E401", "'yield' is not allowed in formulas", ""),
+                       "use count/sum/any/all over members", "generator", "hint_aggregates"),
+    ast.JoinedStr: ("E405", "f-strings are not allowed in formulas", "", "fstring", ""),
+    ast.NamedExpr: ("E406", "assignment (:=) is not allowed in formulas", "", "assignment", ""),
+    ast.Dict: ("E407", "dictionaries are not allowed in formulas", "declare a table instead", "dictionary",
+               "hint_declare_table"),
+    ast.Set: ("E407", "sets are not allowed in formulas", "write a tuple: (\"a\", \"b\")", "set", "hint_tuple"),
+    ast.Starred: ("E408", "star-arguments are not allowed in formulas", "", "star", ""),
+    ast.Await: ("E401", "'await' is not allowed in formulas", "", "word_not_allowed", ""),
+    ast.Yield: ("E401", "'yield' is not allowed in formulas", "", "word_not_allowed", ""),
+    ast.YieldFrom: ("E401", "'yield' is not allowed in formulas", "", "word_not_allowed", ""),
 }
+FORBIDDEN_WORDS = {ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield"}
 
 OPERATOR_WORDS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
@@ -95,6 +99,12 @@ MEMBERSHIP = (ast.In, ast.NotIn)
 def suggest(name: str, candidates) -> str:
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
+
+
+def suggestion(name: str, candidates) -> Said | None:
+    """`suggest` as data, to be said in any language."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return say("hint_did_you_mean", name=close[0]) if close else None
 
 
 def unmatched_close(text: str) -> tuple[int, int] | None:
@@ -152,7 +162,8 @@ class Checker:
 
     # ---- positions ------------------------------------------------------------------
 
-    def error(self, node: ast.AST | None, code: str, message: str, hint: str = "") -> FormulaError:
+    def error(self, node: ast.AST | None, code: str, message: str, hint: str = "", said: Said | None = None,
+              hint_said: Said | None = None) -> FormulaError:
         line, col = 1, 0
         if node is not None and hasattr(node, "lineno"):
             line = node.lineno
@@ -160,7 +171,7 @@ class Checker:
             col = len(raw.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
             if line == 1:
                 col -= 1
-        return FormulaError(code, message, line=line, col=col, hint=hint)
+        return FormulaError(code, message, line=line, col=col, hint=hint, said=said, hint_said=hint_said)
 
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or "the value"
@@ -170,15 +181,17 @@ class Checker:
     def check(self) -> CheckResult:
         text = self.text
         if not text.strip():
-            raise FormulaError("E400", "the formula is empty")
+            raise FormulaError("E400", "the formula is empty", said=say("empty"))
         if len(text) > MAX_FORMULA_LENGTH:
             raise FormulaError("E409", f"the formula is longer than {MAX_FORMULA_LENGTH} characters",
-                               hint="split it into computed fields")
+                               hint="split it into computed fields", said=say("too_long", max=MAX_FORMULA_LENGTH),
+                               hint_said=say("hint_split"))
         comment = find_comment(text)
         if comment is not None:
             line, col = comment
             raise FormulaError("E416", "a '#' comment inside a formula would silently drop what follows it",
-                               line=line, col=col, hint="put the comment on its own line above, outside the formula")
+                               line=line, col=col, hint="put the comment on its own line above, outside the formula",
+                               said=say("comment"), hint_said=say("hint_comment_outside"))
         try:
             tree = ast.parse(self.source, mode="eval")
         except SyntaxError as exc:
@@ -194,9 +207,10 @@ class Checker:
             hint = ""
             if "=" in text and "==" not in text and msg == "invalid syntax":
                 hint = "compare with '==', not '='"
-            raise FormulaError("E400", f"syntax error: {msg}", line=line, col=col, hint=hint) from None
+            raise FormulaError("E400", f"syntax error: {msg}", line=line, col=col, hint=hint,
+                               said=syntax_said(msg), hint_said=say("hint_compare_equals")) from None
         except (RecursionError, MemoryError, ValueError):
-            raise FormulaError("E409", "the formula is too deeply nested") from None
+            raise FormulaError("E409", "the formula is too deeply nested", said=say("too_deep")) from None
         result_type = self.visit(tree.body, in_members=False, depth=0)
         return CheckResult(tree, result_type, self.names, self.member_names)
 
@@ -204,14 +218,19 @@ class Checker:
 
     def visit(self, node: ast.AST, in_members: bool, depth: int) -> T:
         if depth > MAX_DEPTH:
-            raise self.error(node, "E409", "the formula is too deeply nested")
+            raise self.error(node, "E409", "the formula is too deeply nested", said=say("too_deep"))
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             spec = FORBIDDEN.get(type(node))
             if spec:
-                code, message, hint = spec
-                raise self.error(node, code, message.format(attr=getattr(node, "attr", "")), hint)
-            raise self.error(node, "E401", f"'{type(node).__name__}' is not allowed in formulas")
+                code, message, hint, key, hint_key = spec
+                params = {"attr": node.attr} if key == "attribute" else {}
+                if key == "word_not_allowed":
+                    params = {"word": FORBIDDEN_WORDS[type(node)]}
+                raise self.error(node, code, message.format(attr=getattr(node, "attr", "")), hint, say(key, **params),
+                                 say(hint_key) if hint_key else None)
+            raise self.error(node, "E401", f"'{type(node).__name__}' is not allowed in formulas",
+                             said=say("word_not_allowed", word=type(node).__name__))
         result = method(node, in_members, depth + 1)
         node.os_type = result
         return result
@@ -224,10 +243,12 @@ class Checker:
             return T.NUMBER
         if isinstance(value, str):
             if len(value) > MAX_LITERAL_LENGTH:
-                raise self.error(node, "E409", f"text longer than {MAX_LITERAL_LENGTH} characters")
+                raise self.error(node, "E409", f"text longer than {MAX_LITERAL_LENGTH} characters",
+                                 said=say("literal_too_long", max=MAX_LITERAL_LENGTH))
             return T.TEXT
         raise self.error(node, "E401", f"the literal {value!r} is not allowed in formulas",
-                         "use present(x) to test for an empty value" if value is None else "")
+                         "use present(x) to test for an empty value" if value is None else "",
+                         say("literal_not_allowed", value=repr(value)), say("hint_present"))
 
     def visit_Name(self, node: ast.Name, in_members: bool, depth: int) -> T:
         name = node.id
@@ -240,16 +261,20 @@ class Checker:
         if name in BUILTIN_NAMES:
             return T.BOOL
         if name in SIGNATURES:
-            raise self.error(node, "E411", f"'{name}' is a function", f"call it: {name}(...)")
+            raise self.error(node, "E411", f"'{name}' is a function", f"call it: {name}(...)",
+                             say("is_function", name=name), say("hint_call_it", name=name))
         if not in_members and name in self.scope.member_names:
             raise self.error(node, "E412", f"'{name}' is a member field, only usable inside count/sum/any/all",
-                             f"for example any(members, {name} ...)")
+                             f"for example any(members, {name} ...)", say("member_field_outside", name=name),
+                             say("hint_for_example_any", name=name))
         if name in ("True", "False"):
             return T.BOOL
         hint = suggest(name, self.scope.visible(in_members))
+        hint_said = suggestion(name, self.scope.visible(in_members))
         if name.lower() in ("yes", "no", "on", "off", "y", "n"):
             hint = "write true or false: in definitions, yes/no/on/off are text, not yes/no values"
-        raise self.error(node, "E410", f"unknown name '{name}'", hint)
+            hint_said = say("hint_yes_no")
+        raise self.error(node, "E410", f"unknown name '{name}'", hint, say("unknown_name", name=name), hint_said)
 
     def visit_Tuple(self, node, in_members: bool, depth: int) -> T:
         return self._sequence(node, in_members, depth)
@@ -260,7 +285,8 @@ class Checker:
     def _sequence(self, node, in_members, depth) -> T:
         kinds = {self.visit(e, in_members, depth) for e in node.elts} - {T.ANY}
         if len(kinds) > 1:
-            raise self.error(node, "E501", "a list mixes " + " and ".join(sorted(map(str, kinds))))
+            raise self.error(node, "E501", "a list mixes " + " and ".join(sorted(map(str, kinds))),
+                             said=say("list_mixes", kinds=tuple(sorted(map(str, kinds)))))
         node.elem_type = kinds.pop() if kinds else T.ANY
         return T.LIST
 
@@ -270,25 +296,31 @@ class Checker:
             t = self.visit(value, in_members, depth)
             if t not in (T.BOOL, T.ANY):
                 raise self.error(value, "E502", f"'{word}' needs yes/no conditions, but '{self.segment(value)}' is {article(t)}",
-                                 "compare it, e.g. x > 0")
+                                 "compare it, e.g. x > 0",
+                                 say("needs_conditions", word=word, expr=self.segment(value), type=str(t)),
+                                 say("hint_compare_x"))
         return T.BOOL
 
     def visit_UnaryOp(self, node: ast.UnaryOp, in_members: bool, depth: int) -> T:
         t = self.visit(node.operand, in_members, depth)
         if isinstance(node.op, ast.Not):
             if t not in (T.BOOL, T.ANY):
-                raise self.error(node, "E502", f"'not' needs a yes/no condition, but '{self.segment(node.operand)}' is {article(t)}")
+                raise self.error(node, "E502", f"'not' needs a yes/no condition, but '{self.segment(node.operand)}' is {article(t)}",
+                                 said=say("not_needs_condition", expr=self.segment(node.operand), type=str(t)))
             return T.BOOL
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             if t not in (T.NUMBER, T.ANY):
-                raise self.error(node, "E503", f"a sign needs a number, but '{self.segment(node.operand)}' is {article(t)}")
+                raise self.error(node, "E503", f"a sign needs a number, but '{self.segment(node.operand)}' is {article(t)}",
+                                 said=say("sign_needs_number", expr=self.segment(node.operand), type=str(t)))
             return T.NUMBER
-        raise self.error(node, "E401", "the operator '~' is not allowed in formulas")
+        raise self.error(node, "E401", "the operator '~' is not allowed in formulas",
+                         said=say("operator_not_allowed", op="~"))
 
     def visit_BinOp(self, node: ast.BinOp, in_members: bool, depth: int) -> T:
         op = type(node.op)
         if op not in ALLOWED_BINOPS:
-            raise self.error(node, "E401", f"the operator '{OPERATOR_WORDS.get(op, '?')}' is not allowed in formulas")
+            raise self.error(node, "E401", f"the operator '{OPERATOR_WORDS.get(op, '?')}' is not allowed in formulas",
+                             said=say("operator_not_allowed", op=OPERATOR_WORDS.get(op, "?")))
         left = self.visit(node.left, in_members, depth)
         right = self.visit(node.right, in_members, depth)
         sym = OPERATOR_WORDS[op]
@@ -296,10 +328,12 @@ class Checker:
             exponent, base = constant_number(node.right), constant_number(node.left)
             if exponent is not None and abs(exponent) > MAX_POWER_EXPONENT:
                 raise self.error(node, "E409", f"the exponent {self.segment(node.right)} is too large",
-                                 f"at most {MAX_POWER_EXPONENT}")
+                                 f"at most {MAX_POWER_EXPONENT}", say("exponent_too_large", expr=self.segment(node.right)),
+                                 say("hint_at_most", max=MAX_POWER_EXPONENT))
             if base is not None and abs(base) > MAX_POWER_BASE:
                 raise self.error(node, "E409", f"the base {self.segment(node.left)} of a power is too large",
-                                 f"at most {MAX_POWER_BASE}")
+                                 f"at most {MAX_POWER_BASE}", say("base_too_large", expr=self.segment(node.left)),
+                                 say("hint_at_most", max=MAX_POWER_BASE))
         pair = (left, right)
         if T.ANY in pair:
             other = right if left is T.ANY else left
@@ -317,13 +351,17 @@ class Checker:
                 return T.DATE
             if pair == (T.DATE, T.DATE):
                 return T.NUMBER
-        hint = ""
+        hint, hint_said = "", None
         if T.DATE in pair:
             hint = "dates take + or - a number of days; use age() or years_between() for years"
+            hint_said = say("hint_dates_days")
         elif T.TEXT in pair:
             hint = "text can only be joined with + to other text"
+            hint_said = say("hint_text_join")
         raise self.error(node, "E503", f"cannot compute {article(left)} {sym} {article(right)} "
-                         f"('{self.segment(node)}')", hint)
+                         f"('{self.segment(node)}')", hint,
+                         say("cannot_compute", left=str(left), op=sym, right=str(right), expr=self.segment(node)),
+                         hint_said)
 
     def visit_Compare(self, node: ast.Compare, in_members: bool, depth: int) -> T:
         left_node = node.left
@@ -333,7 +371,8 @@ class Checker:
             if isinstance(op, MEMBERSHIP):
                 self._check_membership(node, left_node, left, right_node, right)
             elif isinstance(op, (ast.Is, ast.IsNot)):
-                raise self.error(node, "E401", "'is' is not allowed in formulas", "use == or present(x)")
+                raise self.error(node, "E401", "'is' is not allowed in formulas", "use == or present(x)",
+                                 say("word_not_allowed", word="is"), say("hint_is"))
             else:
                 self._check_comparable(node, op, left_node, left, right_node, right)
                 self._check_choice(left_node, right_node)
@@ -344,16 +383,21 @@ class Checker:
     def _check_comparable(self, node, op, left_node, left, right_node, right) -> None:
         if T.ANY in (left, right) or left == right:
             if left == right and left in (T.BOOL, T.LIST, T.MEMBERS, T.TABLE, T.GPS) and isinstance(op, ORDERING):
-                raise self.error(node, "E501", f"{article(left)} has no order; only == and != compare it")
+                raise self.error(node, "E501", f"{article(left)} has no order; only == and != compare it",
+                                 said=say("no_order", type=str(left)))
             return
-        hint = ""
+        hint, hint_said = "", None
         if T.DATE in (left, right) and T.NUMBER in (left, right):
             hint = "turn the date into a number with age(), years_between() or days_between()"
+            hint_said = say("hint_date_to_number")
         elif T.TEXT in (left, right) and T.NUMBER in (left, right):
             hint = "write the number without quotes, or the text in quotes"
+            hint_said = say("hint_quotes")
         raise self.error(node, "E501",
                          f"cannot compare {article(left)} with {article(right)} "
-                         f"('{self.segment(left_node)}' and '{self.segment(right_node)}')", hint)
+                         f"('{self.segment(left_node)}' and '{self.segment(right_node)}')", hint,
+                         say("cannot_compare", left=str(left), right=str(right), left_expr=self.segment(left_node),
+                             right_expr=self.segment(right_node)), hint_said)
 
     def _check_membership(self, node, left_node, left, right_node, right) -> None:
         if right not in (T.LIST, T.ANY):
@@ -361,10 +405,12 @@ class Checker:
                 return  # substring test: "x" in text
             raise self.error(right_node, "E501",
                              f"'in' needs a list on its right, but '{self.segment(right_node)}' is {article(right)}",
-                             'write a tuple: ("a", "b")')
+                             'write a tuple: ("a", "b")',
+                             say("in_needs_list", expr=self.segment(right_node), type=str(right)), say("hint_tuple"))
         elem = getattr(right_node, "elem_type", T.ANY)
         if elem != T.ANY and left != T.ANY and elem != left:
-            raise self.error(node, "E501", f"'{self.segment(left_node)}' is {article(left)} but the list holds {elem} values")
+            raise self.error(node, "E501", f"'{self.segment(left_node)}' is {article(left)} but the list holds {elem} values",
+                             said=say("list_holds", expr=self.segment(left_node), type=str(left), elem=str(elem)))
         self._check_choice(left_node, right_node)
         # "value" in select_multiple_field
         if isinstance(right_node, ast.Name) and isinstance(left_node, ast.Constant):
@@ -386,50 +432,58 @@ class Checker:
         for v in values:
             if isinstance(v.value, str) and v.value not in allowed:
                 hint = suggest(v.value, allowed) or "choices: " + ", ".join(sorted(allowed)[:12])
-                raise self.error(v, "E310", f"'{v.value}' is not a choice of '{name_node.id}'", hint)
+                hint_said = suggestion(v.value, allowed) or say("hint_choices", choices=", ".join(sorted(allowed)[:12]))
+                raise self.error(v, "E310", f"'{v.value}' is not a choice of '{name_node.id}'", hint,
+                                 say("not_a_choice", value=v.value, name=name_node.id), hint_said)
 
     def visit_IfExp(self, node: ast.IfExp, in_members: bool, depth: int) -> T:
         test = self.visit(node.test, in_members, depth)
         if test not in (T.BOOL, T.ANY):
-            raise self.error(node.test, "E502", f"the condition after 'if' must be yes/no, but '{self.segment(node.test)}' is {article(test)}")
+            raise self.error(node.test, "E502", f"the condition after 'if' must be yes/no, but '{self.segment(node.test)}' is {article(test)}",
+                             said=say("if_condition", expr=self.segment(node.test), type=str(test)))
         body = self.visit(node.body, in_members, depth)
         orelse = self.visit(node.orelse, in_members, depth)
         if T.ANY in (body, orelse):
             return orelse if body is T.ANY else body
         if body != orelse:
-            raise self.error(node, "E501", f"the two branches of 'if ... else' differ: {article(body)} and {article(orelse)}")
+            raise self.error(node, "E501", f"the two branches of 'if ... else' differ: {article(body)} and {article(orelse)}",
+                             said=say("branches_differ", body=str(body), orelse=str(orelse)))
         return body
 
     def visit_Call(self, node: ast.Call, in_members: bool, depth: int) -> T:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
                 raise self.error(node.func, "E402", f"attribute access ('.{node.func.attr}') is not allowed in formulas",
-                                 "formulas only use declared names and functions")
-            raise self.error(node, "E413", "only named functions can be called")
+                                 "formulas only use declared names and functions", say("attribute", attr=node.func.attr),
+                                 say("hint_declared_only"))
+            raise self.error(node, "E413", "only named functions can be called", said=say("only_named_functions"))
         name = node.func.id
         sig = SIGNATURES.get(name)
         if sig is None:
-            hint = suggest(name, SIGNATURES)
+            hint, hint_said = suggest(name, SIGNATURES), suggestion(name, SIGNATURES)
             if not hint and name in self.scope.names:
-                hint = f"'{name}' is a value, not a function"
-            raise self.error(node, "E413", f"unknown function '{name}'", hint or "see the function list in docs/definition-reference.md")
+                hint, hint_said = f"'{name}' is a value, not a function", say("hint_is_value", name=name)
+            raise self.error(node, "E413", f"unknown function '{name}'", hint or "see the function list in docs/definition-reference.md",
+                             say("unknown_function", name=name), hint_said or say("hint_function_list"))
         if node.keywords:
-            raise self.error(node, "E414", f"{name}() takes no named arguments")
+            raise self.error(node, "E414", f"{name}() takes no named arguments", said=say("no_named_arguments", name=name))
         for arg in node.args:
             if isinstance(arg, ast.Starred):
-                raise self.error(arg, "E408", "star-arguments are not allowed in formulas")
+                raise self.error(arg, "E408", "star-arguments are not allowed in formulas", said=say("star"))
         n = len(node.args)
         if name in AGGREGATES:
             return self._aggregate(node, name, sig, in_members, depth)
         if sig.variadic:
             if n < 2:
-                raise self.error(node, "E414", f"{name}() needs at least two values")
+                raise self.error(node, "E414", f"{name}() needs at least two values", said=say("at_least_two", name=name))
             expected = [sig.args[0]] * n
         else:
             lo, hi = len(sig.args), len(sig.args) + len(sig.optional)
             if not lo <= n <= hi:
                 want = str(lo) if lo == hi else f"{lo} to {hi}"
-                raise self.error(node, "E414", f"{name}() takes {want} argument{'s' if hi != 1 else ''}, got {n}")
+                key = ("takes_exact" if lo == hi else "takes_range") + ("_one" if hi == 1 else "")
+                raise self.error(node, "E414", f"{name}() takes {want} argument{'s' if hi != 1 else ''}, got {n}",
+                                 said=say(key, name=name, lo=lo, hi=hi, n=n))
             expected = list(sig.args + sig.optional)[:n]
         kinds = []
         for arg, want in zip(node.args, expected, strict=False):
@@ -437,21 +491,25 @@ class Checker:
             kinds.append(got)
             if want != T.ANY and got not in (want, T.ANY):
                 hint = "write dates as date(\"2025-01-31\")" if want == T.DATE and got == T.TEXT else ""
-                raise self.error(arg, "E504", f"{name}() needs {article(want)}, but '{self.segment(arg)}' is {article(got)}", hint)
+                raise self.error(arg, "E504", f"{name}() needs {article(want)}, but '{self.segment(arg)}' is {article(got)}", hint,
+                                 say("needs_type", name=name, want=str(want), expr=self.segment(arg), got=str(got)),
+                                 say("hint_date_literal"))
         if name == "date" and isinstance(node.args[0], ast.Constant):
             from datetime import date
 
             try:
                 date.fromisoformat(node.args[0].value)
             except (TypeError, ValueError):
-                raise self.error(node.args[0], "E505", f"'{node.args[0].value}' is not a date", "write YYYY-MM-DD") from None
+                raise self.error(node.args[0], "E505", f"'{node.args[0].value}' is not a date", "write YYYY-MM-DD",
+                                 say("not_a_date", value=node.args[0].value), say("hint_yyyy")) from None
         if name == "coalesce":
             return kinds[0] if kinds[0] != T.ANY else kinds[1]
         return sig.returns
 
     def _aggregate(self, node: ast.Call, name: str, sig, in_members: bool, depth: int) -> T:
         args = node.args
-        nested = self.error(node, "E415", f"{name}() cannot be nested inside another count/sum/any/all")
+        nested = self.error(node, "E415", f"{name}() cannot be nested inside another count/sum/any/all",
+                            said=say("nested_aggregate", name=name))
         if in_members and not (name == "count" and len(args) == 1):
             raise nested
         if name == "count" and len(args) == 1:
@@ -459,19 +517,42 @@ class Checker:
             if in_members and t == T.MEMBERS:
                 raise nested
             if t not in (T.MEMBERS, T.LIST, T.ANY):
-                raise self.error(args[0], "E504", f"count() needs members or a list, but '{self.segment(args[0])}' is {article(t)}")
+                raise self.error(args[0], "E504", f"count() needs members or a list, but '{self.segment(args[0])}' is {article(t)}",
+                                 said=say("count_needs", expr=self.segment(args[0]), type=str(t)))
             return T.NUMBER
         if len(args) != 2:
             raise self.error(node, "E414", f"{name}() takes the members and a condition, e.g. {name}(members, age(dob) >= 18)"
-                             if name != "sum" else "sum() takes the members and a number, e.g. sum(members, income)")
+                             if name != "sum" else "sum() takes the members and a number, e.g. sum(members, income)",
+                             said=say("aggregate_arguments", name=name) if name != "sum" else say("sum_arguments"))
         t = self.visit(args[0], in_members, depth)
         if t not in (T.MEMBERS, T.ANY):
-            raise self.error(args[0], "E504", f"{name}() works over members, but '{self.segment(args[0])}' is {article(t)}")
+            raise self.error(args[0], "E504", f"{name}() works over members, but '{self.segment(args[0])}' is {article(t)}",
+                             said=say("over_members", name=name, expr=self.segment(args[0]), type=str(t)))
         inner = self.visit(args[1], True, depth)
         want = sig.args[1] if len(sig.args) > 1 else sig.optional[0]
         if inner not in (want, T.ANY):
-            raise self.error(args[1], "E504", f"{name}() needs {article(want)} for each member, but '{self.segment(args[1])}' is {article(inner)}")
+            raise self.error(args[1], "E504", f"{name}() needs {article(want)} for each member, but '{self.segment(args[1])}' is {article(inner)}",
+                             said=say("for_each_member", name=name, want=str(want), expr=self.segment(args[1]),
+                                      got=str(inner)))
         return sig.returns
+
+
+def syntax_said(msg: str) -> Said:
+    """The checker's "syntax error: ..." as data (Python's own wording only when not one we know)."""
+    import re
+
+    if msg == "invalid syntax":
+        return say("syntax_invalid")
+    if msg == "unbalanced parentheses":
+        return say("syntax_unbalanced")
+    if msg == "invalid decimal literal":
+        return say("syntax_decimal")
+    if msg == MESSAGES["syntax_leading_zero"]["en"].removeprefix("syntax error: "):
+        return say("syntax_leading_zero")
+    m = re.fullmatch(r"unterminated string literal \(detected at line (\d+)\)", msg)
+    if m:
+        return say("syntax_unterminated", line=m.group(1))
+    return say("syntax_other", detail=msg)
 
 
 def find_comment(text: str) -> tuple[int, int] | None:

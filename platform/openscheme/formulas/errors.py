@@ -11,13 +11,25 @@ from __future__ import annotations
 
 
 class FormulaError(Exception):
-    def __init__(self, code: str, message: str, *, line: int = 1, col: int = 0, hint: str = ""):
+    """`message` and `hint` are English; `said` and `hint_said` (formulas/messages.py `Said`,
+    when given) say the same in any language: `error.text("fr")`, `error.hint_text("fr")`."""
+
+    def __init__(self, code: str, message: str, *, line: int = 1, col: int = 0, hint: str = "",
+                 said=None, hint_said=None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.line = line  # 1-based line inside the formula text
         self.col = col  # 0-based column (in characters) inside that line
         self.hint = hint
+        self.said = said
+        self.hint_said = hint_said if hint else None
+
+    def text(self, lang: str | None = "en") -> str:
+        return self.said.text(lang) if self.said is not None else self.message
+
+    def hint_text(self, lang: str | None = "en") -> str:
+        return self.hint_said.text(lang) if self.hint_said is not None else self.hint
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""

@@ -104,7 +104,7 @@ def check(scheme):
     if len(formula) > 5000:
         return jsonify({"ok": False, "code": "E207", "message": _("The formula is too long."), "hint": "",
                         "line": 1, "col": 1, "result_type": ""})
-    return jsonify(workbench.check(s, key, formula).as_dict())
+    return jsonify(workbench.check(s, key, formula).as_dict(current_language()))
 
 
 def _preview(s, key: str, formula: str, as_of: date):
@@ -117,7 +117,7 @@ def _preview(s, key: str, formula: str, as_of: date):
     except workbench.EditError as exc:
         return checked, [exc.text(current_language())], None, None
     if not result.ok:
-        return checked, [str(d) for d in result.errors], None, None
+        return checked, [d.text(current_language()) for d in result.errors], None, None
     report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit(), lang=current_language(),
                     old_label=_("current version"), new_label=_("with this formula"))
     _session().rollback()  # the preview reads only
