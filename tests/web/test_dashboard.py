@@ -186,3 +186,22 @@ def test_pages_in_french(app, client, users):
         "as_of": "2020-08-01"})
     assert "Impact sur le registre" in r.get_data(as_text=True)
     assert "Versions et modifications" in client.get(f"/s/{NAFA}/versions?lang=fr").get_data(as_text=True)
+
+
+def test_an_insurance_scheme_counts_its_policies_as_enrolments(app, session, chf_data):
+    """Enrolling in an insurance scheme is taking out a policy (there is no enrolment row then, as the
+    demo's insured show): the figures come from the policies."""
+    session.query(Enrolment).delete()
+    session.commit()
+    scheme = app.extensions["openscheme"].catalog.current(CHF)
+    d = build(session, scheme, Filters())
+    assert (d.registered, d.enrolled, d.people, d.enrolled_people) == (4, 3, 8, 6)
+    assert d.enrolments_by_month == [("2024-07", 3)] and d.new_enrolments == 3
+    assert build(session, scheme, Filters(start=date(2024, 8, 1))).new_enrolments == 0
+
+
+def test_the_claims_figures_agree_with_les_demandes_in_french(app, client, chf_data, users):
+    login(client, "analyst")
+    page = client.get(f"/s/{CHF}/dashboard?lang=fr").get_data(as_text=True)
+    assert "soumises" in page and "rejetées" in page and "payées" in page
+    assert "rejeté<" not in page and "payé ·" not in page

@@ -87,6 +87,10 @@ def build(session, scheme: Scheme, f: Filters, lang: str | None = None) -> Dashb
     unit_where += _area("x.location_path", f, p)
     enrolled = (f"EXISTS (SELECT 1 FROM enrolments e WHERE e.scheme_code = :code AND e.{column} = x.id "
                 f"AND e.status IN ('active', 'suspended'))")
+    if any(b.kind == "insurance" for b in scheme.benefits):  # an insurance scheme enrols with a policy
+        unit_type = "household" if scheme.is_household else "individual"
+        enrolled = (f"({enrolled} OR EXISTS (SELECT 1 FROM policies pol WHERE pol.unit_type = '{unit_type}' "
+                    f"AND pol.unit_id = x.id AND pol.scheme_code = :code AND pol.status IN ('active', 'suspended')))")
     area = area_sql(scheme, dialect)
     rows = session.execute(text(
         f"SELECT {area} AS a, COUNT(*), SUM(CASE WHEN {enrolled} THEN 1 ELSE 0 END) FROM {table} x "
@@ -102,13 +106,20 @@ def build(session, scheme: Scheme, f: Filters, lang: str | None = None) -> Dashb
         d.people, d.enrolled_people = int(people[0] or 0), int(people[1] or 0)
     else:
         d.people, d.enrolled_people = d.registered, d.enrolled
-    # enrolments started in the period
+    # enrolments started in the period: an insurance scheme enrols with a policy (its enrol date), the
+    # others through targeting (an enrolment's start date)
     q = dict(p)
-    where = f"e.scheme_code = :code{_period('e.start_date', f, q, 'en')}{_area('x.location_path', f, q)}"
-    rows = session.execute(text(
-        f"SELECT {month_sql(dialect, 'e.start_date')} AS m, COUNT(*) FROM enrolments e JOIN {table} x "
-        f"ON x.id = e.{column} WHERE {where} GROUP BY m ORDER BY m"), q).all()
-    d.enrolments_by_month = [(m or "—", int(n)) for m, n in rows]
+    if any(b.kind == "insurance" for b in scheme.benefits):
+        unit_type = "household" if scheme.is_household else "individual"
+        where = (f"e.scheme_code = :code AND e.unit_type = '{unit_type}'{_period('e.enrol_date', f, q, 'en')}"
+                 f"{_area('x.location_path', f, q)}")
+        sql = (f"SELECT {month_sql(dialect, 'e.enrol_date')} AS m, COUNT(*) FROM policies e JOIN {table} x "
+               f"ON x.id = e.unit_id WHERE {where} GROUP BY m ORDER BY m")
+    else:
+        where = f"e.scheme_code = :code{_period('e.start_date', f, q, 'en')}{_area('x.location_path', f, q)}"
+        sql = (f"SELECT {month_sql(dialect, 'e.start_date')} AS m, COUNT(*) FROM enrolments e JOIN {table} x "
+               f"ON x.id = e.{column} WHERE {where} GROUP BY m ORDER BY m")
+    d.enrolments_by_month = [(m or "—", int(n)) for m, n in session.execute(text(sql), q).all()]
     d.new_enrolments = sum(n for _, n in d.enrolments_by_month)
     # contributions
     q = dict(p)
