@@ -137,3 +137,20 @@ def test_cli_writes_the_document(app, session, tmp_path, database_url):
     assert doc["period"] == period and doc["dataValues"]
     r = CliRunner().invoke(main, ["dhis2", NAFA, "--period", "2026-08", "--database-url", database_url])
     assert r.exit_code != 0 and "not a DHIS2 period" in r.output
+
+
+def test_an_insured_household_counts_as_enrolled(app, session):
+    """tz-chf's CHF_HH_ENROLLED counts households with a policy: an insurance scheme enrols by a
+    policy, with no enrolment row (the export said 0 for every insured household)."""
+    from insurance_helpers import insured, seed_insurance
+    from openscheme.storage.models import Enrolment
+
+    seed_insurance(app)
+    insured(app, "tz-chf")
+    scheme = app.extensions["openscheme"].catalog.current("tz-chf")
+    session.rollback()
+    assert session.query(Enrolment).count() == 0
+    period = date.today().strftime("%Y%m")
+    values = [v for v in data_value_set(session, scheme, period)["dataValues"]
+              if v["dataElement"] == "CHF_HH_ENROLLED"]
+    assert sum(int(v["value"]) for v in values) == 1, values

@@ -91,3 +91,18 @@ def test_empty_reports_and_permissions(app, client, users):
     client.post("/logout")
     login(client, "enrolment_officer")
     assert client.get("/s/tz-chf/reports/claims.csv").status_code == 403
+
+
+def test_the_enrolment_register_of_an_insurance_scheme_lists_its_policies(app, client, session, users):
+    from insurance_helpers import insured, seed_insurance
+    from openscheme.storage.workflow_models import Policy
+
+    seed_insurance(app)
+    uid, policy_id = insured(app, "tz-chf")
+    login(client, "analyst")
+    rows = read_csv(client.get("/s/tz-chf/reports/enrolment.csv").get_data(as_text=True))
+    session.rollback()
+    policy = session.get(Policy, policy_id)
+    assert rows[1:] and {row[0] for row in rows[1:]} == {uid}  # one row per policy (a renewal is a second one)
+    assert [uid, "active", policy.start_date.isoformat(), policy.expiry_date.isoformat()] in [
+        [row[0], row[2], row[3], row[4]] for row in rows[1:]]

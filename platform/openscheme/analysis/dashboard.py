@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from ..definitions.model import Scheme
+from .enrolled import enrolled_sql
 from .impact import area_labels, area_sql
 
 
@@ -85,12 +86,7 @@ def build(session, scheme: Scheme, f: Filters, lang: str | None = None) -> Dashb
     p: dict = {"code": scheme.code}
     unit_where = "x.scheme_code = :code AND x.active = TRUE" + ("" if scheme.is_household else " AND x.household_id IS NULL")
     unit_where += _area("x.location_path", f, p)
-    enrolled = (f"EXISTS (SELECT 1 FROM enrolments e WHERE e.scheme_code = :code AND e.{column} = x.id "
-                f"AND e.status IN ('active', 'suspended'))")
-    if any(b.kind == "insurance" for b in scheme.benefits):  # an insurance scheme enrols with a policy
-        unit_type = "household" if scheme.is_household else "individual"
-        enrolled = (f"({enrolled} OR EXISTS (SELECT 1 FROM policies pol WHERE pol.unit_type = '{unit_type}' "
-                    f"AND pol.unit_id = x.id AND pol.scheme_code = :code AND pol.status IN ('active', 'suspended')))")
+    enrolled = enrolled_sql(scheme, "x")
     area = area_sql(scheme, dialect)
     rows = session.execute(text(
         f"SELECT {area} AS a, COUNT(*), SUM(CASE WHEN {enrolled} THEN 1 ELSE 0 END) FROM {table} x "

@@ -27,6 +27,7 @@ from ..definitions.model import Indicator, Scheme
 from ..formulas import FormulaRuntimeError, T
 from ..formulas.sql import NotTranslatable, to_sql
 from ..targeting.loading import iter_units, unit_table
+from .enrolled import enrolled_sql
 from .impact import field_types
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:(\d{2})|Q([1-4]))?$")
@@ -66,10 +67,7 @@ def _population(scheme: Scheme, indicator: Indicator) -> str:
     if not scheme.is_household:
         base += " AND x.household_id IS NULL"
     if indicator.population == "enrolled":
-        column = "household_id" if scheme.is_household else "individual_id"
-        base += (f" AND EXISTS (SELECT 1 FROM enrolments e WHERE e.scheme_code = :code AND e.{column} = x.id "
-                 f"AND e.status IN ('active', 'suspended') AND (e.start_date IS NULL OR e.start_date <= :end) "
-                 f"AND (e.end_date IS NULL OR e.end_date >= :start))")
+        base += " AND " + enrolled_sql(scheme, "x", during_period=True)
     return base
 
 

@@ -64,9 +64,16 @@ def query(scheme: Scheme, name: str, f: Filters) -> tuple[list[str], str, dict, 
         fields = _unit_fields(scheme)
         members = (", (SELECT COUNT(*) FROM individuals m WHERE m.household_id = x.id AND m.active = TRUE)"
                    if scheme.is_household else ", 1")
-        where = f"e.scheme_code = :code{_period('e.start_date', f, p, 'r')}{_area('x.location_path', f, p)}"
-        sql = (f"SELECT x.uid, x.location_code, e.status, e.start_date, e.end_date, e.created_at{members}, x.data "
-               f"FROM enrolments e JOIN {table} x ON x.id = e.{column} WHERE {where} ORDER BY e.id")
+        if any(b.kind == "insurance" for b in scheme.benefits):  # enrolled by a policy: its term
+            unit_type = "household" if scheme.is_household else "individual"
+            where = (f"e.scheme_code = :code AND e.unit_type = '{unit_type}'{_period('e.enrol_date', f, p, 'r')}"
+                     f"{_area('x.location_path', f, p)}")
+            sql = (f"SELECT x.uid, x.location_code, e.status, e.start_date, e.expiry_date, e.created_at{members}, "
+                   f"x.data FROM policies e JOIN {table} x ON x.id = e.unit_id WHERE {where} ORDER BY e.id")
+        else:
+            where = f"e.scheme_code = :code{_period('e.start_date', f, p, 'r')}{_area('x.location_path', f, p)}"
+            sql = (f"SELECT x.uid, x.location_code, e.status, e.start_date, e.end_date, e.created_at{members}, x.data "
+                   f"FROM enrolments e JOIN {table} x ON x.id = e.{column} WHERE {where} ORDER BY e.id")
         header = ["uid", "location_code", "status", "start_date", "end_date", "enrolled_at", "members", *fields]
 
         def row(r):
