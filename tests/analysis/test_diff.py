@@ -178,3 +178,15 @@ def test_french_genders_and_plain_values(chf):
     assert "liste de choix payment_methods : choix ajoutés : bank (« Virement »)" in french
     removed = [c.text("fr") for c in diff_schemes(new, chf)]
     assert "prestation chf_cover : service DEN02 supprimé (« Plombage », other, 8\u202f000 TZS)" in removed
+
+
+def test_a_choice_filter_change_reads_as_its_column_and_field():
+    from openscheme.analysis.diff import diff_schemes
+    from openscheme.definitions import compile_file, compile_text
+
+    old = compile_file(EXAMPLES / "cm_cheque_sante.yaml", run_tests=False).scheme
+    text = old.text.replace("    choice_filter: {column: region, field: region}   # only the districts of the chosen region\n", "")
+    assert text != old.text
+    new = compile_text(text, "x.yaml", run_tests=False).scheme
+    lines = [str(c) for c in diff_schemes(old, new) if "choice_filter" in str(c)]
+    assert lines and "{column: region, field: region}" in lines[0] and "ChoiceFilter(" not in lines[0], lines

@@ -124,6 +124,8 @@ def fmt(value, lang: str | None = "en") -> str:
         return "[" + ", ".join(fmt(v, lang) for v in value) + "]" if value else msg("none").text(lang)
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}: {fmt(v, lang)}" for k, v in value.items()) + "}" if value else msg("none").text(lang)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. a choice filter: {column: .., field: ..}
+        return fmt({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, lang)
     return show(value, base_language(lang))
 
 
