@@ -15,7 +15,7 @@ from test_language import SCOPE
 
 from openscheme.definitions import compile_file
 from openscheme.formulas import FormulaError, compile_formula
-from openscheme.formulas.messages import MESSAGES, placeholders, say
+from openscheme.formulas.messages import FORMULA_KEYS, MESSAGES, placeholders, say
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
 
@@ -123,7 +123,7 @@ def test_each_error_says_in_english_what_it_always_said_and_in_french_too(formul
 
 def test_the_corpus_reaches_every_message_of_the_checker():
     seen = {b[1] for b in BROKEN} | {b[2] for b in BROKEN if b[2]}
-    assert set(MESSAGES) - seen - ELSEWHERE - UNREACHABLE == set()
+    assert set(FORMULA_KEYS) - seen - ELSEWHERE - UNREACHABLE == set()
 
 
 def test_every_broken_fixture_says_in_english_what_it_always_said():
@@ -131,7 +131,7 @@ def test_every_broken_fixture_says_in_english_what_it_always_said():
     English message and hint exactly, and has a French one."""
     seen = set()
     for path in sorted(FIXTURES.glob("*.yaml")):
-        for d in compile_file(path, run_tests=False).diagnostics:
+        for d in compile_file(path).diagnostics:
             if d.code[:2] in ("E4", "E5"):
                 assert d.said is not None, (path.name, str(d))
             if d.said is None:
@@ -141,7 +141,20 @@ def test_every_broken_fixture_says_in_english_what_it_always_said():
             assert d.hint_text("en") == d.hint, path.name
             assert d.text("en") == str(d)
             assert d.message_text("fr") != d.message
-    assert "wrong_result" in seen and "unknown_name" in seen
+    assert {"wrong_result", "unknown_name", "test_failure"} <= seen
+
+
+def test_a_failed_test_case_of_the_scheme_is_said_in_french():
+    from openscheme.analysis import workbench
+    from openscheme.definitions import compile_file as compile_
+
+    scheme = compile_(Path(__file__).resolve().parents[2] / "examples" / "gm_nafa_quick.yaml").scheme
+    _text, result = workbench.apply(scheme, "eligibility.poorest_district", "district in poorest_districts "
+                                    "and count(members) >= 30")
+    failures = [d for d in result.errors if d.code == "E702"]
+    assert failures and all(d.said is not None and d.text("en") == str(d) for d in failures)
+    french = failures[0].message_text("fr")
+    assert french.startswith("cas de test « ") and "attendu : éligible, mais poorest_district" in french
 
 
 def test_types_and_what_a_formula_is_for_are_said_in_french():

@@ -213,8 +213,9 @@ def _compile(text: str, file: str, run_tests: bool) -> CompileResult:
 
         for outcome in run_embedded(scheme):
             for failure in outcome.failures:
+                said = say("test_failure", name=outcome.case.name, failure=failure.said) if failure.said else None
                 diagnostics.append(Diagnostic(failure.code, f"test '{outcome.case.name}': {failure.message}",
-                                              source_map.at(failure.path), failure.hint))
+                                              source_map.at(failure.path), failure.hint, said=said))
         if any(d.is_error for d in diagnostics):
             return CompileResult(scheme, diagnostics)
     diagnostics.sort(key=lambda d: (d.location.line, d.location.col))

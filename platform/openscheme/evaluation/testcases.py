@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ..definitions.messages import MESSAGES as _registered  # noqa: F401 - the keys below
 from ..definitions.model import Scheme, TestCase
+from ..formulas.messages import Said, say
 from .engine import Evaluation, evaluate, fmt
 
 
@@ -22,6 +24,7 @@ class Failure:
     message: str
     path: tuple
     hint: str = ""
+    said: Said | None = None  # the message as data, to say in another language (definitions/messages.py)
 
 
 @dataclass
@@ -81,10 +84,12 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
     if "eligible" in expect and expect["eligible"] != ev.eligible:
         if ev.eligible:
             msg = "expected not eligible, but every rule passed"
+            said = say("expected_not_eligible")
         else:
             why = "; ".join(f"{r.name}: {r.reason}" + (f" ({r.error})" if r.error else "") for r in ev.rules if not r.passed)
             msg = f"expected eligible, but {why}"
-        fail(Failure("E702", msg, base + ("expect", "eligible")))
+            said = say("expected_eligible", why=why)
+        fail(Failure("E702", msg, base + ("expect", "eligible"), said=said))
     if "failed_rules" in expect:
         want, got = sorted(expect["failed_rules"]), sorted(ev.failed_rules)
         unknown = [r for r in want if scheme.rule(r) is None]
@@ -93,14 +98,17 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
             fail(Failure("E707", f"unknown rule '{r}' in failed_rules", base + ("expect", "failed_rules"),
                          f"did you mean '{close[0]}'?" if close else ""))
         if not unknown and want != got:
-            fail(Failure("E703", f"expected failed rules {want or 'none'}, got {got or 'none'}", base + ("expect", "failed_rules")))
+            fail(Failure("E703", f"expected failed rules {want or 'none'}, got {got or 'none'}", base + ("expect", "failed_rules"),
+                         said=say("expected_failed_rules", want=str(want) if want else say("no_rules"),
+                                  got=str(got) if got else say("no_rules"))))
     if "premium" in expect:
         want = Decimal(expect["premium"])
         if ev.premium is None:
             fail(Failure("E704", "expected a premium, but the scheme declares none", base + ("expect", "premium")))
         elif ev.premium.value != want:
             fail(Failure("E704", f"expected premium {fmt(want)}, got {fmt(ev.premium.value)}",
-                         base + ("expect", "premium"), "; ".join(ev.premium.lines)))
+                         base + ("expect", "premium"), "; ".join(ev.premium.lines),
+                         said=say("expected_premium", want=fmt(want), got=fmt(ev.premium.value))))
     if "contribution" in expect:
         for part, value in expect["contribution"].items():
             got = (ev.contribution or {}).get(part)
@@ -119,7 +127,8 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
         if got != Decimal(value):
             detail = "; ".join((b.amount.lines if b.amount else []) + b.lines)
             fail(Failure("E706", f"expected {code} amount {fmt(Decimal(value))}, got {fmt(got)}",
-                         base + ("expect", "amounts", code), detail))
+                         base + ("expect", "amounts", code), detail,
+                         said=say("expected_amount", code=code, want=fmt(Decimal(value)), got=fmt(got))))
     for code, wanted in (expect.get("entitled") or {}).items():
         b = ev.benefit(code)
         if b is None:
@@ -129,7 +138,7 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
         elif b.entitled != wanted:
             fail(Failure("E709", f"expected {code} {'' if wanted else 'not '}to be entitled, but it is"
                                  f"{'' if b.entitled else ' not'}", base + ("expect", "entitled", code),
-                         "; ".join(b.lines)))
+                         "; ".join(b.lines), said=say("expected_entitled" if wanted else "expected_not_entitled", code=code)))
     known_types = {v.type for b in scheme.benefits for v in b.vouchers}
     for vtype, count in (expect.get("vouchers") or {}).items():
         if vtype not in known_types:

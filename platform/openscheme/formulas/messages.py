@@ -64,6 +64,8 @@ class _Formatter(string.Formatter):
         if format_spec == "types":
             words = [TYPE_WORDS_FR.get(str(v), str(v)) if fr else str(v) for v in value]
             return (" et " if fr else " and ").join(words)
+        if callable(getattr(value, "text", None)):  # a Said inside a Said: in the same language
+            return value.text(self.lang)
         if format_spec == "what":
             return WHAT_FR.get(str(value), str(value)) if fr else str(value)
         return super().format_field(value, format_spec)
@@ -255,3 +257,5 @@ MESSAGES: dict[str, dict[str, str]] = {
     "hint_write_formula": {"en": "write a formula, e.g. age(dob) >= 18",
                            "fr": "écrivez une formule, par exemple age(dob) >= 18"},
 }
+
+FORMULA_KEYS = frozenset(MESSAGES)  # the checker's own (others `register` theirs)
