@@ -115,7 +115,9 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
             if got is None or got.value != Decimal(value):
                 fail(Failure("E705", f"expected {part} contribution {fmt(Decimal(value))}, got "
                                      f"{fmt(got.value) if got else 'none'}", base + ("expect", "contribution", part),
-                             "; ".join(got.lines) if got else ""))
+                             "; ".join(got.lines) if got else "",
+                             said=say("expected_contribution", part=part, want=fmt(Decimal(value)),
+                                      got=fmt(got.value) if got else say("no_contribution"))))
     for code, value in (expect.get("amounts") or {}).items():
         b = ev.benefit(code)
         if b is None:
