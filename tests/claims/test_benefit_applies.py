@@ -132,7 +132,11 @@ def test_an_accident_claim_of_an_employee_on_leave_is_refused_with_r13(employees
     assert lines == [("accepted", []), ("accepted", [])] and payable == D("7500.00")
 
 
-def test_a_status_change_counts_for_the_next_claims(employees):
+def test_a_status_change_counts_from_the_day_it_was_recorded(employees):
+    """The record as it was on the date of service: a visit before the employment ended is covered even
+    when the claim comes after; a visit on the day it was recorded or later is not (the audit trail
+    keeps the values before each change)."""
+    from openscheme.claims.applies import load_changes, values_on
     from openscheme.registry.service import Registry
     from openscheme.storage.models import Individual
 
@@ -142,7 +146,20 @@ def test_a_status_change_counts_for_the_next_claims(employees):
         person = s.scalar(select(Individual).where(Individual.uid == working))
         r = Registry(s, state.catalog, None, "en").update(person, RECORDS["np-ssf"]() | {"employment_status": "terminated"})
         assert r.ok, r.errors
-    assert submit(app, claim("A-3", working, [("ACC-ER", 1)]))[1] == [("rejected", ["R13"])]
+        person_id = person.id
+    recorded = date.today()
+    before = claim("A-3", working, [("ACC-ER", 1)]) | {"date_from": (recorded - timedelta(days=1)).isoformat()}
+    assert submit(app, before)[1] == [("accepted", [])]
+    same_day = claim("A-4", working, [("ACC-ER", 1)]) | {"date_from": recorded.isoformat()}
+    assert submit(app, same_day)[1] == [("rejected", ["R13"])]
+    with state.db.session_factory() as s:
+        unit = ("individual", person_id)
+        changes = load_changes(s, state.catalog.current("np-ssf"), {unit}, recorded - timedelta(days=5))[unit]
+        assert [(day, values["employment_status"]) for day, values in changes] == [(recorded, "active")]
+        now = {"employment_status": "terminated"}
+        assert values_on(now, changes, recorded - timedelta(days=1))["employment_status"] == "active"
+        assert values_on(now, changes, recorded) is now
+        assert load_changes(s, state.catalog.current("np-ssf"), {unit}, recorded) == {}
 
 
 def test_verification_shows_that_the_accident_cover_does_not_apply(employees):
@@ -192,7 +209,7 @@ def test_the_condition_is_loaded_with_a_few_queries_whatever_the_batch(employees
             counts.append(len([x for x in statements
                                if not x.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]))
         s.commit()
-        assert counts[0] == counts[1] <= 10, counts  # one more than without eligible_when: the records
+        assert counts[0] == counts[1] <= 11, counts  # two more than without eligible_when: the records, their changes
 
 
 def test_household_records_are_read_with_their_members_as_the_formulas_see_them(app):

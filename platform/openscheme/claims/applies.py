@@ -7,14 +7,17 @@ declares one: the units' records are read with one query per chunk (household sc
 for their members), whatever the number of claims, and the compiled formula then runs once per
 unit and date (microseconds). Fail closed: a formula that cannot be evaluated does not apply.
 
-The record is the registry's record as it is now, evaluated as of the date of service: the
-registry keeps no dated values, so a change (employment ended) counts for claims adjudicated
-after it was recorded, whatever their date of service.
+The record is the registry's record as it was on the date of service: the registry keeps only the
+current values, but every change is in the audit trail with the values before it, so a unit
+changed after the date of service is taken as the first such change found it (its "before"). A
+change counts from the day it was recorded on: a visit that day sees the new record. The changes are read with one query per chunk of units, only those recorded
+since the earliest date of service of the batch (usually none).
 """
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -55,6 +58,41 @@ def load_values(session, scheme: Scheme, unit_keys) -> dict[tuple[str, int], dic
             if unit is not None:
                 unit["members"].append(decode_member(dict(data or {})) | {"roles": list(roles or []), "_id": pid})
     return out
+
+
+def load_changes(session, scheme: Scheme, unit_keys, since: date) -> dict[tuple[str, int], list[tuple[date, dict]]]:
+    """The record updates of these units recorded after `since` ({unit: [(day recorded, typed values
+    before the change)]}, oldest first), from the audit trail."""
+    from ..storage.models import AuditLog
+    from .loading import among, chunks, core
+
+    ids = sorted({uid for _t, uid in unit_keys if uid})
+    entity = "household" if scheme.is_household else "individual"
+    decode = decoder(scheme.fields)
+    decode_member = decoder(scheme.member_fields) if scheme.is_household else None
+    dialect = session.get_bind().dialect.name
+    after = datetime.combine(since + timedelta(days=1), time.min)
+    out: dict[tuple[str, int], list[tuple[date, dict]]] = {}
+    for chunk in chunks(ids):
+        rows = core(session).execute(select(AuditLog.entity_id, AuditLog.at, AuditLog.before).where(
+            AuditLog.entity == entity, among(AuditLog.entity_id, chunk, dialect), AuditLog.action == "update",
+            AuditLog.at >= after).order_by(AuditLog.entity_id, AuditLog.at, AuditLog.id))
+        for unit_id, at, before in rows:
+            before = before if isinstance(before, dict) else json.loads(before or "{}")
+            values = decode(dict(before.get("data") or {}))
+            if decode_member is not None:
+                values["members"] = [decode_member(dict(m.get("data") or {})) | {"roles": list(m.get("roles") or [])}
+                                     for m in before.get("members") or [] if m.get("active", True)]
+            out.setdefault((entity, unit_id), []).append((at.date(), values))
+    return out
+
+
+def values_on(current: dict | None, changes: list[tuple[date, dict]] | None, day: date) -> dict | None:
+    """The unit's values on `day`: before the first change recorded after that day, else the current ones."""
+    for recorded, before in changes or ():
+        if recorded > day:
+            return before
+    return current
 
 
 def _plain(value):

@@ -102,6 +102,7 @@ class Book:
     covers: dict = field(default_factory=dict, repr=False)
     years: dict = field(default_factory=dict, repr=False)  # (policy start, date) -> policy year start
     values: dict = field(default_factory=dict, repr=False)  # unit -> typed record (benefits with eligible_when)
+    changes: dict = field(default_factory=dict, repr=False)  # unit -> [(day recorded, values before)], since the dates
     applying: dict = field(default_factory=dict, repr=False)  # (unit, date) -> Applies
 
     def unit_key(self, person: Person) -> tuple[str, int]:
@@ -125,9 +126,10 @@ class Book:
         key = (self.unit_key(person), when)
         found = self.applying.get(key)
         if found is None:
-            from .applies import benefit_applies
+            from .applies import benefit_applies, values_on
 
-            found = self.applying[key] = benefit_applies(self.scheme, self.benefit, self.values.get(key[0]), when)
+            values = values_on(self.values.get(key[0]), self.changes.get(key[0]), when)
+            found = self.applying[key] = benefit_applies(self.scheme, self.benefit, values, when)
         return found
 
 
@@ -268,9 +270,12 @@ def load_book(session, scheme: Scheme, benefit: Benefit, adjudicator: Adjudicato
     book.policies = load_policies(session, scheme, benefit, {book.unit_key(p) for p in book.persons.values()})
     book.facilities = load_facilities(session, sorted(set(facility_ids)))
     if benefit.eligible_when is not None:
-        from .applies import load_values
+        from .applies import load_changes, load_values
 
-        book.values = load_values(session, scheme, {book.unit_key(p) for p in book.persons.values()})
+        units = {book.unit_key(p) for p in book.persons.values()}
+        book.values = load_values(session, scheme, units)
+        if dates:  # the records as they were on the dates of service (changes recorded since)
+            book.changes = load_changes(session, scheme, units, min(dates))
     if dates:
         longest = max([s.limits.min_days_between or 0 for s in adjudicator.catalogue.values()] + [0])
         since = min(dates) - timedelta(days=max(400, longest + 1))
