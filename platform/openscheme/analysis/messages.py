@@ -13,12 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGUAGES = ("en", "fr")
-
-
-def base_language(lang: str | None) -> str:
-    base = (lang or "en").split("_")[0].split("-")[0].lower()
-    return base if base in LANGUAGES else "en"
+from ..formulas.messages import LANGUAGES, base_language  # noqa: F401 - the catalogues' languages, one rule
 
 
 def render(value, lang: str) -> str:
