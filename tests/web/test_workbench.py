@@ -154,3 +154,44 @@ def test_versions_page_shows_the_semantic_diff(app, client, users, session, rest
     assert client.get(f"/s/{NAFA}/versions?a=999999&b={first}").status_code == 404
     home = client.get("/").get_data(as_text=True)
     assert f"/s/{NAFA}/versions" in home
+
+
+def test_a_truncated_preview_is_measured_on_the_whole_registry_in_the_background(app, client, users, session,
+                                                                                     restore):
+    """The preview reads the first WORKBENCH_ROW_LIMIT units (it must answer at once); a job measures
+    all of them, its page shows those figures, and a proposal made from it keeps them."""
+    from openscheme.storage.job_models import Job
+
+    register_nafa(app, session, n=30)
+    app.config.update(WORKBENCH_ROW_LIMIT=10, JOBS_IN_BACKGROUND=False)
+    try:
+        login(client, "analyst")
+        form = {"target": KEY, "formula": NEW_RULE, "as_of": "2020-08-01"}
+        page = client.post(f"/s/{NAFA}/workbench/preview", data=form).get_data(as_text=True)
+        assert "Read 10 of 30 units" in page and 'id="measure"' in page
+        r = client.post(f"/s/{NAFA}/workbench/measure", data=form)
+        assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+        session.rollback()
+        job = session.scalars(select(Job).order_by(Job.id.desc())).first()
+        assert job.kind == "workbench.measure" and job.status == "done"
+        assert job.result["impact"]["units"] == job.result["impact"]["total_units"] == 30
+        url = client.get(f"/jobs/{job.id}").get_json()["result_url"]
+        assert url == f"/s/{NAFA}/workbench/measured?job={job.id}"
+        measured = client.get(url).get_data(as_text=True)
+        assert "Impact on the whole registry" in measured and f'name="job" value="{job.id}"' in measured
+        assert "Read 10 of 30" not in measured and 'id="propose"' in measured
+        r = client.post(f"/s/{NAFA}/workbench/propose", data=form | {"job": str(job.id), "note": "whole registry"})
+        assert r.status_code == 303
+        session.rollback()
+        proposal = session.scalars(select(FormulaProposal)).one()
+        assert proposal.impact == job.result["impact"]  # the whole registry's figures, not the first 10
+        # a measure is its starter's; a bad id, another scheme's or another user's: 404
+        assert client.get(f"/s/{NAFA}/workbench/measured?job=999999").status_code == 404
+        assert client.get(f"/s/tz-chf/workbench/measured?job={job.id}").status_code == 404
+        client.post("/logout")
+        make_user(app, "analyst2", [("analyst", None, None)])
+        login(client, "analyst2", "secret-pass")
+        assert client.get(url).status_code == 404
+    finally:
+        app.config.pop("JOBS_IN_BACKGROUND", None)
+        app.config.pop("WORKBENCH_ROW_LIMIT", None)

@@ -59,6 +59,9 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.setdefault("an_money", money)
     app.jinja_env.globals.setdefault("an_target", target_title)
+    from .job_views import register_kind
+
+    register_kind("workbench.measure", _l("Measuring a formula on the whole registry"), _measure_summary)
     add_scheme_link(app, "workbench.index", _l("Formula workbench"), "workbench.propose")
     add_scheme_link(app, "workbench.proposals", _l("Formula proposals"), "workbench.approve")
 
@@ -67,6 +70,14 @@ def init_app(app) -> None:
 from .app import catalog as _catalog  # noqa: E402
 from .app import current_scheme  # noqa: E402,F401
 from .app import db_session as _session  # noqa: E402
+
+
+def _measure_summary(result: dict) -> str:
+    i = result.get("impact") or {}
+    return _("%(before)s eligible now, %(after)s with the formula (%(units)s units read).",
+             before=numformat.number(i.get("eligible_before", 0), current_language()),
+             after=numformat.number(i.get("eligible_after", 0), current_language()),
+             units=numformat.number(i.get("units", 0), current_language()))
 
 
 def row_limit() -> int:
@@ -107,8 +118,10 @@ def check(scheme):
     return jsonify(workbench.check(s, key, formula).as_dict(current_language()))
 
 
-def _preview(s, key: str, formula: str, as_of: date):
-    """(check, compile errors, new scheme, report) for a formula typed in the workbench."""
+def _preview(s, key: str, formula: str, as_of: date, measure: bool = True):
+    """(check, compile errors, new scheme, report) for a formula typed in the workbench (`measure`
+    False: the formula is checked and applied, the report is an empty one - the figures come from
+    elsewhere)."""
     checked = workbench.check(s, key, formula)
     if not checked.ok:
         return checked, [], None, None
@@ -118,8 +131,8 @@ def _preview(s, key: str, formula: str, as_of: date):
         return checked, [exc.text(current_language())], None, None
     if not result.ok:
         return checked, [d.text(current_language()) for d in result.errors], None, None
-    report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit(), lang=current_language(),
-                    old_label=_("current version"), new_label=_("with this formula"))
+    report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit() if measure else 1,
+                    lang=current_language(), old_label=_("current version"), new_label=_("with this formula"))
     _session().rollback()  # the preview reads only
     return checked, [], result.scheme, report
 
@@ -140,6 +153,70 @@ def preview(scheme):
                            as_of=as_of.isoformat(), proposals=[], lang=current_language()), status
 
 
+@bp.post("/s/<scheme>/workbench/measure")
+@requires("workbench.propose")
+def measure(scheme):
+    """The impact of a typed formula on the whole registry, as a background job: the preview reads
+    the first WORKBENCH_ROW_LIMIT units by id (a preview must answer at once); this reads them all
+    (a million households take minutes) and keeps the figures (`ImpactReport.as_dict`) in the job."""
+    from .job_views import start_job
+
+    s = current_scheme(scheme)
+    key, formula = request.form.get("target", ""), request.form.get("formula", "")
+    if workbench.target(s, key) is None:
+        abort(404)
+    as_of = _as_of(request.form.get("as_of"))
+    checked = workbench.check(s, key, formula)
+    try:
+        result = workbench.apply(s, key, formula)[1] if checked.ok else None
+    except workbench.EditError:
+        result = None
+    if result is None or not result.ok:
+        flash(_("The formula has errors; fix them and preview again."))
+        return redirect(url_for(".index", scheme=s.code, target=key)), 303
+    factory, new, lang = current_app.extensions["openscheme"].db.session_factory, result.scheme, current_language()
+    labels = (_("current version"), _("with this formula"))
+
+    def work(progress):
+        with factory() as session:
+            report = impact(session, s, new, as_of=as_of, lang=lang, old_label=labels[0], new_label=labels[1],
+                            progress=progress)
+            session.rollback()
+        return {"impact": report.as_dict(), "target": key, "formula": formula, "as_of": as_of.isoformat(),
+                "eligible": report.eligible_after, "link": {"endpoint": "workbench.measured",
+                                                            "values": {"scheme": s.code}, "job_id_as": "job"}}
+
+    job_id = start_job("workbench.measure", work, scheme_code=s.code,
+                       rerun={"endpoint": "workbench.measure", "values": {"scheme": s.code},
+                              "form": {"target": key, "formula": formula, "as_of": as_of.isoformat()}})
+    return redirect(url_for("jobs.job_page", job_id=job_id))
+
+
+def _measured(job_id, s) -> dict | None:
+    """A finished measure of this scheme started by this user (None for anything else)."""
+    from .. import jobs
+
+    job = jobs.state(_session(), int(job_id)) if str(job_id or "").isdigit() else None
+    result = (job or {}).get("result") or {}
+    if (job is None or job["kind"] != "workbench.measure" or job["status"] != "done" or "impact" not in result
+            or job["created_by"] != current_user.id or job["scheme"] != s.code):
+        return None
+    return result
+
+
+@bp.get("/s/<scheme>/workbench/measured")
+@requires("workbench.propose")
+def measured(scheme):
+    s = current_scheme(scheme)
+    result = _measured(request.args.get("job"), s) or abort(404)
+    selected = workbench.target(s, result["target"]) or abort(404)
+    return render_template("analysis/workbench.html", scheme=s, targets=workbench.targets(s), selected=selected,
+                           formula=result["formula"], check=workbench.check(s, selected.key, result["formula"]),
+                           compile_errors=[], report=None, measured=result["impact"],
+                           measured_job=request.args.get("job"), as_of=result["as_of"], proposals=[],
+                           lang=current_language())
+
+
 @bp.post("/s/<scheme>/workbench/propose")
 @requires("workbench.propose")
 def propose(scheme):
@@ -148,7 +225,11 @@ def propose(scheme):
     if workbench.target(s, key) is None:
         abort(404)
     as_of = _as_of(request.form.get("as_of"))
-    checked, errors, _new, report = _preview(s, key, formula, as_of)
+    # measured on the whole registry (the same formula, target and date): keep those figures
+    whole = _measured(request.form.get("job"), s)
+    if whole is not None and (whole["target"], whole["formula"], whole["as_of"]) != (key, formula, as_of.isoformat()):
+        whole = None
+    checked, errors, _new, report = _preview(s, key, formula, as_of, measure=whole is None)
     session = _session()
     if report is None:
         flash(_("The formula has errors; fix them and preview again."))
@@ -156,7 +237,7 @@ def propose(scheme):
     try:
         proposal = service.create(session, s, _catalog().version_id(s.code), key, formula,
                                   user=current_user._get_current_object(), note=request.form.get("note", "")[:2000],
-                                  impact=report.as_dict())
+                                  impact=whole["impact"] if whole is not None else report.as_dict())
         session.commit()
     except service.ProposalError as exc:
         session.rollback()
