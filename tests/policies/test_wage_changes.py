@@ -65,3 +65,18 @@ def test_the_difference_is_due_and_the_cover_moves_on(raised):
         policies.record_payment(policy, "6600", "bank_transfer", "NEXT-2", TODAY, payer="employee", period=following)
         s.commit()
         assert policy.status == "active" and policy.expiry_date == terms.month_end(terms.parse_period(following))
+
+
+def test_the_policy_page_shows_the_contribution_of_the_current_wage(raised, client):
+    """The policy keeps the total of its enrolment month; the page shows what a month costs now."""
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "claims"))
+    from e2e_helpers import as_role
+
+    app, policy_id = raised
+    as_role(app, client, "enrolment_officer")
+    page = client.get(f"/policies/{policy_id}").get_data(as_text=True)
+    assert re.search(r'id="premium">18,600<', page), re.findall(r'id="premium">[^<]*<', page)
