@@ -110,6 +110,20 @@ def test_validate_semantic_errors_with_hints(tmp_path):
     assert m["code"] == "E410" and "unknown name 'distrct' (did you mean 'district'?)" in m["message"]
 
 
+def test_validate_in_french(tmp_path):
+    """An implementer working in French: formula errors, their hints and the summary in French, at the same
+    file:line:col (the position and the code do not change)."""
+    path = nafa_with(tmp_path, "formula: district in poorest_districts", "formula: distrct in poorest_districts")
+    english, french = run("validate", path, code=1), run("validate", "--lang", "fr", path, code=1)
+    [m] = diagnostics(french.output)
+    [e] = diagnostics(english.output)
+    assert (m["file"], m["line"], m["col"], m["code"]) == (e["file"], e["line"], e["col"], e["code"]) == \
+        (str(path), m["line"], m["col"], "E410")
+    assert "nom inconnu « distrct » (vouliez-vous dire « district » ?)" in french.output
+    assert "1 fichier(s), 1 erreur(s), 0 avertissement(s)" in french.output and "unknown name" not in french.output
+    assert "cas de test réussis" in run("validate", "--lang", "fr", NAFA).output
+
+
 def test_validate_a_directory(tmp_path):
     write(tmp_path / "a_ok.yaml", NAFA.read_text("utf-8"))
     nafa_with(tmp_path, "  version: 1\n", "  version: 1\n  version: 2\n", name="b_broken.yaml")

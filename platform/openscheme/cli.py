@@ -36,9 +36,9 @@ from .definitions.loader import load_yaml
 from .locate import available, definitions_dir, examples_dir, find_definition, yaml_files
 
 
-def _print_diagnostics(result) -> None:
+def _print_diagnostics(result, lang: str = "en") -> None:
     for d in result.diagnostics:
-        click.echo(str(d), err=False)
+        click.echo(d.text(lang), err=False)
 
 
 def _load(scheme_ref: str, run_tests: bool = True):
@@ -72,7 +72,9 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, not the summary.")
-def validate(paths, strict, quiet) -> None:
+@click.option("--lang", default="en", show_default=True, type=click.Choice(["en", "fr"]),
+              help="Language of the messages (formula errors and test-case failures are in both).")
+def validate(paths, strict, quiet, lang) -> None:
     """Check scheme definitions (files or directories); exit 1 on any error."""
     files: list[Path] = []
     for raw in paths:
@@ -90,16 +92,19 @@ def validate(paths, strict, quiet) -> None:
             errors += 1
             continue
         result = compile_file(f)
-        _print_diagnostics(result)
+        _print_diagnostics(result, lang)
         e, w = len(result.errors), len(result.warnings)
         errors += e
         warnings += w
         if not quiet and not e and result.scheme is not None:
             s = result.scheme
-            click.echo(f"{f}: ok - {s.code} v{s.version}, {len(s.fields) + len(s.member_fields)} fields, "
-                       f"{len(s.eligibility)} rules, {len(s.benefits)} benefits, {len(s.tests)} test cases passed")
+            counts = (len(s.fields) + len(s.member_fields), len(s.eligibility), len(s.benefits), len(s.tests))
+            click.echo(f"{f}: ok - {s.code} v{s.version}, " + (
+                "{} champs, {} règles, {} prestations, {} cas de test réussis" if lang == "fr" else
+                "{} fields, {} rules, {} benefits, {} test cases passed").format(*counts))
     if not quiet:
-        click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
+        click.echo(("{} fichier(s), {} erreur(s), {} avertissement(s)" if lang == "fr" else
+                    "{} file(s), {} error(s), {} warning(s)").format(len(files), errors, warnings))
     if errors or (strict and warnings):
         sys.exit(1)
 
