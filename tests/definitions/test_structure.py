@@ -248,3 +248,23 @@ def test_where(path, text):
 def test_every_structure_code_is_e2xx():
     diagnostics = structure(FIVE_MISTAKES)
     assert all(d.code.startswith("E2") for d in diagnostics)
+
+
+def test_structure_errors_are_said_in_french_too_and_in_english_as_always():
+    """Every structure error of the broken fixtures (unknown or missing keys, types, values): its English
+    message and hint exactly as before, and a French one (`validate --lang fr`, the workbench)."""
+    from openscheme.definitions import compile_file
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
+    seen = set()
+    for path in sorted(fixtures.glob("*.yaml")):
+        for d in compile_file(path).diagnostics:
+            if d.said is None or not d.said.key.startswith("s_"):
+                continue
+            seen.add(d.code)
+            assert d.said.text("en") == d.message and d.hint_text("en") == d.hint, path.name
+            assert d.message_text("fr") != d.message, path.name
+    assert {"E201", "E202", "E203", "E204", "E205"} <= seen
+    text = (fixtures / "e201_unknown_key_did_you_mean.yaml").read_text("utf-8")
+    [d] = [d for d in compile_text(text).diagnostics if d.code == "E201"]
+    assert "clé inconnue" in d.text("fr") and "vouliez-vous dire" in d.text("fr")
