@@ -47,6 +47,19 @@ def start_job(kind: str, work, *, scheme_code: str | None = None, total: int | N
     return job_id
 
 
+def own_result(job_id, kind: str, scheme_code: str) -> dict | None:
+    """The result of a finished job of this kind and scheme that the current user started (a page that
+    shows what a job computed: a dry run, a formula measured on the whole registry); None for any
+    other job, an unfinished one, another user's, or an id that is not a number."""
+    from .app import db_session
+
+    job = jobs.state(db_session(), int(job_id)) if str(job_id or "").isdigit() else None
+    if (job is None or job["kind"] != kind or job["status"] != "done" or job["created_by"] != current_user.id
+            or job["scheme"] != scheme_code):
+        return None
+    return job.get("result") or {}
+
+
 def _job_or_404(job_id: int) -> dict:
     from .app import db_session
 

@@ -48,7 +48,7 @@ from ..storage.workflow_models import Payment, PaymentCycle, Payroll, TargetingR
 from ..targeting.loading import unit_table
 from ..targeting.run import TargetingError, approve_run, reject_run, run_targeting
 from .i18n import current_language
-from .job_views import register_kind, start_job
+from .job_views import own_result, register_kind, start_job
 from .permissions import can, requires
 
 bp = Blueprint("payments", __name__)
@@ -396,13 +396,9 @@ def _start_dry_run(s: Scheme, b, n: int) -> int:
 
 def _dry_run_of_job(job_id: str, s: Scheme, b, n: int) -> cycles.DiffDigest:
     """The digest a dry-run job of this cycle kept; 404 for any other job, or another user's."""
-    from .. import jobs
-
-    job = jobs.state(_session(), int(job_id)) if job_id.isdigit() else None
-    result = (job or {}).get("result") or {}
+    result = own_result(job_id, "cycle.dry_run", s.code) or {}
     link = (result.get("link") or {}).get("values") or {}
-    if (job is None or job["kind"] != "cycle.dry_run" or job["status"] != "done" or "dry_run" not in result
-            or job["created_by"] != current_user.id or link != {"scheme": s.code, "benefit": b.code, "n": n}):
+    if "dry_run" not in result or link != {"scheme": s.code, "benefit": b.code, "n": n}:
         abort(404)
     return cycles.DiffDigest.from_json(result["dry_run"])
 

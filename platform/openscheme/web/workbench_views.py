@@ -194,14 +194,10 @@ def measure(scheme):
 
 def _measured(job_id, s) -> dict | None:
     """A finished measure of this scheme started by this user (None for anything else)."""
-    from .. import jobs
+    from .job_views import own_result
 
-    job = jobs.state(_session(), int(job_id)) if str(job_id or "").isdigit() else None
-    result = (job or {}).get("result") or {}
-    if (job is None or job["kind"] != "workbench.measure" or job["status"] != "done" or "impact" not in result
-            or job["created_by"] != current_user.id or job["scheme"] != s.code):
-        return None
-    return result
+    result = own_result(job_id, "workbench.measure", s.code)
+    return result if result and "impact" in result else None
 
 
 @bp.get("/s/<scheme>/workbench/measured")
