@@ -118,23 +118,31 @@ def check(scheme):
     return jsonify(workbench.check(s, key, formula).as_dict(current_language()))
 
 
-def _preview(s, key: str, formula: str, as_of: date, measure: bool = True):
-    """(check, compile errors, new scheme, report) for a formula typed in the workbench (`measure`
-    False: the formula is checked and applied, the report is an empty one - the figures come from
-    elsewhere)."""
+def _applied(s, key: str, formula: str):
+    """(check, compile errors, new scheme or None) of a formula typed in the workbench: checked, then
+    written into the definition and compiled."""
     checked = workbench.check(s, key, formula)
     if not checked.ok:
-        return checked, [], None, None
+        return checked, [], None
     try:
         _text, result = workbench.apply(s, key, formula)
     except workbench.EditError as exc:
-        return checked, [exc.text(current_language())], None, None
+        return checked, [exc.text(current_language())], None
     if not result.ok:
-        return checked, [d.text(current_language()) for d in result.errors], None, None
-    report = impact(_session(), s, result.scheme, as_of=as_of, limit=row_limit() if measure else 1,
-                    lang=current_language(), old_label=_("current version"), new_label=_("with this formula"))
+        return checked, [d.text(current_language()) for d in result.errors], None
+    return checked, [], result.scheme
+
+
+def _preview(s, key: str, formula: str, as_of: date):
+    """(check, compile errors, new scheme, report) for a formula typed in the workbench: the report
+    reads the first WORKBENCH_ROW_LIMIT units."""
+    checked, errors, new = _applied(s, key, formula)
+    if new is None:
+        return checked, errors, None, None
+    report = impact(_session(), s, new, as_of=as_of, limit=row_limit(), lang=current_language(),
+                    old_label=_("current version"), new_label=_("with this formula"))
     _session().rollback()  # the preview reads only
-    return checked, [], result.scheme, report
+    return checked, [], new, report
 
 
 @bp.post("/s/<scheme>/workbench/preview")
@@ -166,15 +174,11 @@ def measure(scheme):
     if workbench.target(s, key) is None:
         abort(404)
     as_of = _as_of(request.form.get("as_of"))
-    checked = workbench.check(s, key, formula)
-    try:
-        result = workbench.apply(s, key, formula)[1] if checked.ok else None
-    except workbench.EditError:
-        result = None
-    if result is None or not result.ok:
+    new = _applied(s, key, formula)[2]
+    if new is None:
         flash(_("The formula has errors; fix them and preview again."))
         return redirect(url_for(".index", scheme=s.code, target=key)), 303
-    factory, new, lang = current_app.extensions["openscheme"].db.session_factory, result.scheme, current_language()
+    factory, lang = current_app.extensions["openscheme"].db.session_factory, current_language()
     labels = (_("current version"), _("with this formula"))
 
     def work(progress):
@@ -225,15 +229,19 @@ def propose(scheme):
     whole = _measured(request.form.get("job"), s)
     if whole is not None and (whole["target"], whole["formula"], whole["as_of"]) != (key, formula, as_of.isoformat()):
         whole = None
-    checked, errors, _new, report = _preview(s, key, formula, as_of, measure=whole is None)
+    if whole is not None:  # the formula must still apply to the current version; its figures are known
+        figures = whole["impact"] if _applied(s, key, formula)[2] is not None else None
+    else:
+        report = _preview(s, key, formula, as_of)[3]
+        figures = report.as_dict() if report is not None else None
     session = _session()
-    if report is None:
+    if figures is None:
         flash(_("The formula has errors; fix them and preview again."))
         return redirect(url_for(".index", scheme=s.code, target=key)), 303
     try:
         proposal = service.create(session, s, _catalog().version_id(s.code), key, formula,
                                   user=current_user._get_current_object(), note=request.form.get("note", "")[:2000],
-                                  impact=whole["impact"] if whole is not None else report.as_dict())
+                                  impact=figures)
         session.commit()
     except service.ProposalError as exc:
         session.rollback()
