@@ -64,7 +64,7 @@ from ..storage.indexes import CODE_RE, index_name, unique_indexes_present
 from ..storage.jsonpath import field_sql
 from ..storage.models import Household, Individual, Location
 from . import audit
-from .service import Registry, location_fields
+from .service import Registry, home_place, location_fields
 from .values import _encode, to_storage
 
 HOUSEHOLD_REF = "household_ref"
@@ -407,7 +407,8 @@ class Importer:
         self.unit_unique = [f for f in self.scheme.fields if f.unique]
         self.member_unique = [f for f in self.scheme.member_fields if f.unique]
         self.has_locations = any(f.type == "location" for f in self.scheme.fields + self.scheme.member_fields)
-        self.home = self._home_place()
+        # a scheme without location fields: the records go to the importer's area, if limited to one
+        self.home = home_place(session, self.scheme, scope_paths)
         self.report: ImportReport | None = None
         self._analyze_at = 0  # rows written at which to refresh the planner's statistics next
         self.integrity_errors = (IntegrityError, session.get_bind().dialect.dbapi.IntegrityError)
@@ -865,14 +866,6 @@ class Importer:
             else:
                 out.append(item)
         return out
-
-    def _home_place(self) -> Location | None:
-        """Where the records go when the scheme has no location fields and the user is limited to an
-        area: that area (the first of several), as a form or the API puts them (`permissions.home_place`),
-        so the officer sees them afterwards. None otherwise (the records' places come from their fields)."""
-        if location_fields(self.scheme) or not self.scope_paths or "/" in self.scope_paths:
-            return None
-        return self.session.scalar(select(Location).where(Location.path == self.scope_paths[0]))
 
     def check_scope(self, valid: list[_Valid]) -> list[_Valid]:
         if self.home is not None:

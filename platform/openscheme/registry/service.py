@@ -75,6 +75,16 @@ def _insert_household_postgresql(conn, row: dict, members: list[dict]) -> tuple[
     return rows[0][0], rows[0][1], [by_uid[m["uid"]] for m in members]
 
 
+def home_place(session, scheme: Scheme, scope_paths: list[str] | None) -> Location | None:
+    """Where a record of a scheme without location fields goes when its author is limited to an area
+    (`scope_paths`, the area's paths; None or '/' = everywhere): that area, the first of several, so
+    that they can see it afterwards. None when the scheme has location fields or the author is not
+    limited. The form, the API (`web.permissions.home_place`) and the import use it."""
+    if location_fields(scheme) or not scope_paths or "/" in scope_paths:
+        return None
+    return session.scalar(select(Location).where(Location.path == scope_paths[0]))
+
+
 def new_uid(prefix: str) -> str:
     """prefix + 10 random Crockford base-32 characters (50 bits)."""
     return prefix + base64.b32encode(os.urandom(10)).translate(_B32_TO_CROCKFORD).decode("ascii")[:10]

@@ -90,15 +90,9 @@ def scope_paths(user, permission: str, scheme_code: str) -> list[str]:
 def home_place(session, user, permission: str, scheme):
     """Where a record of a scheme without location fields goes when this user registers it: their
     area (the first, if they have several), so that they can see it afterwards; None when not limited."""
-    from sqlalchemy import select
+    from ..registry.service import home_place as place_for
 
-    from ..registry.service import location_fields
-    from ..storage.models import Location
-
-    scope = scope_paths(user, permission, scheme.code)
-    if location_fields(scheme) or not scope or "/" in scope:
-        return None
-    return session.scalar(select(Location).where(Location.path == scope[0]))
+    return place_for(session, scheme, scope_paths(user, permission, scheme.code))
 
 
 def schemes_visible(user, codes: list[str], permission: str = "schemes.view") -> list[str]:
