@@ -218,10 +218,8 @@ def _member_uids(data) -> list[str | None] | None:
     members = data.get("members") if isinstance(data, dict) else None
     if not isinstance(members, list):
         return None
-    uids = [str(m.pop(MEMBER_UID)) if isinstance(m, dict) and m.get(MEMBER_UID) else None for m in members]
-    for m in members:
-        if isinstance(m, dict):
-            m.pop(MEMBER_UID, None)
+    uids = [m.pop(MEMBER_UID, None) if isinstance(m, dict) else None for m in members]
+    uids = [str(uid) if uid else None for uid in uids]
     return uids if any(uids) else None
 
 
