@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from openscheme.storage.scratch import fresh_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -32,25 +34,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if {"app", "client", "base_app"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
-
-
-def fresh_postgres(url: str) -> tuple[str, callable]:
-    """A new database for this test session (several test runs may share the server)."""
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    name = f"{base.database}_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session")
