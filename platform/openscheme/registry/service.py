@@ -298,6 +298,8 @@ class Registry:
                    for i, member in enumerate(values.get("members") or [])]
         if conn.dialect.name == "postgresql":
             id_, created, written = _insert_household_postgresql(conn, row, members)
+            for member in members:
+                member["household_id"] = id_
         else:
             id_, created = conn.execute(insert(units).returning(units.c.id, units.c.created_at), row).one()
             for member in members:
@@ -305,8 +307,6 @@ class Registry:
             written = conn.execute(insert(people).returning(people.c.id, people.c.created_at,
                                                             sort_by_parameter_order=True), members).all() if members else []
         household = Household(id=id_, created_at=created, **row)
-        for member in members:
-            member["household_id"] = id_
         people_objects = [Individual(id=m_id, created_at=m_created, **member)
                           for (m_id, m_created), member in zip(written, members, strict=True)]
         self._loaded(household)
