@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from ..definitions.model import Scheme
-from .enrolled import enrolled_sql
+from .enrolled import enrolled_sql, policy_unit_type
 from .impact import area_labels, area_sql
 
 
@@ -105,8 +105,8 @@ def build(session, scheme: Scheme, f: Filters, lang: str | None = None) -> Dashb
     # enrolments started in the period: an insurance scheme enrols with a policy (its enrol date), the
     # others through targeting (an enrolment's start date)
     q = dict(p)
-    if any(b.kind == "insurance" for b in scheme.benefits):
-        unit_type = "household" if scheme.is_household else "individual"
+    unit_type = policy_unit_type(scheme)
+    if unit_type is not None:
         where = (f"e.scheme_code = :code AND e.unit_type = '{unit_type}'{_period('e.enrol_date', f, q, 'en')}"
                  f"{_area('x.location_path', f, q)}")
         sql = (f"SELECT {month_sql(dialect, 'e.enrol_date')} AS m, COUNT(*) FROM policies e JOIN {table} x "

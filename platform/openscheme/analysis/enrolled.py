@@ -12,6 +12,14 @@ from ..definitions.model import Scheme
 STATES = "('active', 'suspended')"
 
 
+def policy_unit_type(scheme: Scheme) -> str | None:
+    """The `policies.unit_type` of the scheme's units when it enrols by a policy (an insurance
+    scheme), else None (it enrols through targeting)."""
+    if not any(b.kind == "insurance" for b in scheme.benefits):
+        return None
+    return "household" if scheme.is_household else "individual"
+
+
 def enrolled_sql(scheme: Scheme, unit: str = "x", *, during_period: bool = False) -> str:
     """A condition on the unit row `unit` (households or individuals, with the bind parameter :code,
     and :start/:end with `during_period`): the unit is enrolled in the scheme."""
@@ -21,9 +29,9 @@ def enrolled_sql(scheme: Scheme, unit: str = "x", *, during_period: bool = False
     if during_period:
         targeting += " AND (e.start_date IS NULL OR e.start_date <= :end) AND (e.end_date IS NULL OR e.end_date >= :start)"
     targeting += ")"
-    if not any(b.kind == "insurance" for b in scheme.benefits):
+    unit_type = policy_unit_type(scheme)
+    if unit_type is None:
         return targeting
-    unit_type = "household" if scheme.is_household else "individual"
     policy = (f"EXISTS (SELECT 1 FROM policies pol WHERE pol.unit_type = '{unit_type}' AND pol.unit_id = {unit}.id "
               f"AND pol.scheme_code = :code AND pol.status IN {STATES}")
     if during_period:

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from ..definitions.model import Scheme
 from .dashboard import Filters, _area, _period
+from .enrolled import policy_unit_type
 
 BATCH = 5000
 
@@ -64,8 +65,8 @@ def query(scheme: Scheme, name: str, f: Filters) -> tuple[list[str], str, dict, 
         fields = _unit_fields(scheme)
         members = (", (SELECT COUNT(*) FROM individuals m WHERE m.household_id = x.id AND m.active = TRUE)"
                    if scheme.is_household else ", 1")
-        if any(b.kind == "insurance" for b in scheme.benefits):  # enrolled by a policy: its term
-            unit_type = "household" if scheme.is_household else "individual"
+        unit_type = policy_unit_type(scheme)
+        if unit_type is not None:  # enrolled by a policy: its term
             where = (f"e.scheme_code = :code AND e.unit_type = '{unit_type}'{_period('e.enrol_date', f, p, 'r')}"
                      f"{_area('x.location_path', f, p)}")
             sql = (f"SELECT x.uid, x.location_code, e.status, e.start_date, e.expiry_date, e.created_at{members}, "
