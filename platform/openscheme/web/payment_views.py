@@ -235,13 +235,18 @@ def start_targeting(scheme):
     return redirect(url_for("jobs.job_page", job_id=job_id))
 
 
-def _run_or_404(run_id: int, permission: str) -> TargetingRun:
-    run = _session().get(TargetingRun, run_id)
-    if run is None:
+def _row_or_404(model, row_id: int, permission: str):
+    """A targeting run or a payment by id: 404 if there is none, 403 without the permission in its scheme."""
+    row = _session().get(model, row_id)
+    if row is None:
         abort(404)
-    if not can(current_user, permission, run.scheme_code):
+    if not can(current_user, permission, row.scheme_code):
         abort(403)
-    return run
+    return row
+
+
+def _run_or_404(run_id: int, permission: str) -> TargetingRun:
+    return _row_or_404(TargetingRun, run_id, permission)
 
 
 @bp.get("/targeting/<int:run_id>")
@@ -581,12 +586,7 @@ def payments(scheme, benefit, n):
 
 
 def _payment_or_404(payment_id: int, permission: str) -> Payment:
-    p = _session().get(Payment, payment_id)
-    if p is None:
-        abort(404)
-    if not can(current_user, permission, p.scheme_code):
-        abort(403)
-    return p
+    return _row_or_404(Payment, payment_id, permission)
 
 
 @bp.get("/payments/<int:payment_id>")
