@@ -25,7 +25,7 @@ from sqlalchemy import select
 from ..definitions.model import Benefit, Scheme
 from ..formulas import FormulaRuntimeError
 from ..registry.values import decoder
-from ..storage.models import Household, Individual
+from ..storage.models import AuditLog, Household, Individual
 from .adjudication import Applies
 
 
@@ -63,7 +63,6 @@ def load_values(session, scheme: Scheme, unit_keys) -> dict[tuple[str, int], dic
 def load_changes(session, scheme: Scheme, unit_keys, since: date) -> dict[tuple[str, int], list[tuple[date, dict]]]:
     """The record updates of these units recorded after `since` ({unit: [(day recorded, typed values
     before the change)]}, oldest first), from the audit trail."""
-    from ..storage.models import AuditLog
     from .loading import among, chunks, core
 
     ids = sorted({uid for _t, uid in unit_keys if uid})

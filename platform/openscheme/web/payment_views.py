@@ -54,6 +54,7 @@ from .permissions import can, requires
 bp = Blueprint("payments", __name__)
 PAGE = 50
 SHOWN = 100  # rows of each list of a dry run's diff
+DRY_RUN_INLINE = 20_000  # enrolled units a dry run computes within the request; above, a background job
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -379,9 +380,6 @@ def dry_run(scheme, benefit, n):
     shown = [row[0] for row in digest.added + digest.removed + digest.changed]
     return render_template("payments/dry_run.html", scheme=s, benefit=b, n=n, diff=digest,
                            units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=current_language())
-
-
-DRY_RUN_INLINE = 20_000  # enrolled units computed within the request; above, a background job
 
 
 def _start_dry_run(s: Scheme, b, n: int) -> int:
