@@ -180,6 +180,90 @@ def test_the_same_pid_in_a_restarted_server_is_another_process(factory):
     assert "the server was restarted" in row(factory, job_id).message
 
 
+linux_proc = pytest.mark.skipif(jobs.started(__import__("os").getpid()) is None,
+                                reason="no /proc/<pid>/stat here: the pid alone decides")
+
+
+@linux_proc
+def test_the_owner_records_the_start_time_of_its_process():
+    import os
+
+    with open("/proc/self/stat") as f:
+        start = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22
+    assert jobs.started(os.getpid()) == start
+    assert jobs.owner().split("|")[1:] == [str(os.getpid()), jobs.owner().split("|")[2], str(start)]
+    assert jobs.started(dead_pid()) is None
+
+
+@linux_proc
+def test_a_pid_whose_start_time_differs_is_another_process(factory):
+    """This test's own pid, recorded with another start time, is not this process: interrupted;
+    with its own start time (and token) it is this process, running the job: left alone."""
+    import os
+
+    host, pid, token, start = jobs.owner().split("|")
+    assert pid == str(os.getpid())
+    other_start = left_running(factory, f"{host}|{pid}|{token}|{int(start) + 1}")
+    same = new_job(factory)  # create(): owned by this process, which runs it until run() ends
+    try:
+        with factory() as s, s.begin():
+            s.get(Job, same).status = "running"
+        assert row(factory, same).owner == f"{host}|{pid}|{token}|{start}"
+        with factory() as s:
+            assert jobs.state(s, other_start)["status"] == "interrupted"
+            assert jobs.state(s, same)["status"] == "running"
+        assert jobs.gone(f"{host}|{pid}|{token}|{start}", None, here=True) is None
+        assert jobs.gone(f"{host}|{pid}|{token}|{int(start) + 1}", None, here=True)
+    finally:
+        with jobs._lock:
+            jobs._running.pop(same, None)
+
+
+@linux_proc
+def test_a_pid_reused_by_an_unrelated_process_is_not_the_job_owner(factory, tmp_path):
+    """The known gap: the job's pid, dead, then given to an unrelated live process of this host.
+    Its start time differs from the recorded one: interrupted. The recorded one matches: running.
+    (The unrelated process runs a program named with ") " in it, as /proc/<pid>/stat's comm may be.)"""
+    import socket
+    import subprocess
+    import sys
+
+    program = tmp_path / "odd) name 1 2 3"
+    program.symlink_to(sys.executable)
+    other = subprocess.Popen([str(program), "-c", "import time; time.sleep(30)"])
+    try:
+        start = jobs.started(other.pid)
+        assert start is not None
+        host = socket.gethostname()
+        reused = left_running(factory, f"{host}|{other.pid}|cafe|{start - 1}")
+        same = left_running(factory, f"{host}|{other.pid}|cafe|{start}")
+        assert jobs.recover(factory) == 1
+        assert row(factory, same).status == "running"
+        saved = row(factory, reused)
+        assert saved.status == "interrupted"
+        assert saved.message == f"interrupted: the process that ran it stopped (pid {other.pid} on {host} is now another process)"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_without_a_start_time_a_live_pid_keeps_its_job(factory, monkeypatch):
+    """Where /proc cannot be read (or a row recorded before start times), the pid alone decides."""
+    import subprocess
+    import sys
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        import socket
+
+        monkeypatch.setattr(jobs, "started", lambda pid: None)
+        job_id = left_running(factory, f"{socket.gethostname()}|{other.pid}|cafe|12345")
+        assert jobs.recover(factory) == 0 and row(factory, job_id).status == "running"
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_job_of_another_host_is_interrupted_when_its_heartbeat_is_stale(factory):
     from datetime import datetime, timedelta
 

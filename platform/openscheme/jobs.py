@@ -16,11 +16,13 @@ write the row before the run commits - the process that runs it still reports
 live progress, and the final state is always written.
 
 The runner is deliberately small: no queue, no automatic retry. A job row
-names the process running it (`owner`: host, pid and a token drawn when the
-process starts) and, on PostgreSQL, a heartbeat written every 30 seconds. When
-that process is gone - its pid is dead on this host, or this host's pid now
-belongs to a new process (a restarted container), or another host has not
-beaten for three minutes - the job is marked "interrupted": at start-up
+names the process running it (`owner`: host, pid, a token drawn when the
+process starts and, on Linux, the process's start time from /proc/<pid>/stat)
+and, on PostgreSQL, a heartbeat written every 30 seconds. When that process is
+gone - its pid is dead on this host, or this host's pid now belongs to a new
+process (a restarted container, or an unrelated process that got the pid: its
+start time differs), or another host has not beaten for three minutes - the
+job is marked "interrupted": at start-up
 (`recover`) and whenever its state is read. Its page then offers to run it
 again (`rerun`: the form that started it); the work itself is resumable
 (targeting can simply be run again; cycle preparation adds only the missing
@@ -60,11 +62,31 @@ STALE = timedelta(minutes=3)  # a job of another host with no heartbeat for this
 
 
 def owner() -> str:
-    """This process as "host|pid|token": the token tells a restarted process that got the same pid."""
+    """This process as "host|pid|token|start": the token tells a restarted process that got the same
+    pid; the start time (Linux: clock ticks since boot, see `started`) lets any process of this host
+    tell an unrelated process that got the pid since. Without /proc: "host|pid|token"."""
     pid = os.getpid()
     if _process.get("pid") != pid:
-        _process.update(pid=pid, token=secrets.token_hex(4))
-    return f"{socket.gethostname()}|{pid}|{_process['token']}"
+        _process.update(pid=pid, token=secrets.token_hex(4), start=started(pid))
+    start = _process["start"]
+    return f"{socket.gethostname()}|{pid}|{_process['token']}" + (f"|{start}" if start is not None else "")
+
+
+def started(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat); None
+    when that cannot be read (no /proc, no such process, or one hidden from this user)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")";
+    # what follows starts at field 3, so field 22 is the 20th
+    fields = stat[stat.rfind(b")") + 1:].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -84,15 +106,20 @@ def gone(job_owner: str | None, heartbeat: datetime | None, *, here: bool, now: 
 
     `here`: whether this process runs it now (what decides when the owner is this process).
     Also used by the bulk import page, whose jobs are small files."""
-    host, _, rest = (job_owner or "").partition("|")
-    pid_text = rest.partition("|")[0]
+    host, pid_text, _token, start_text = ((job_owner or "").split("|") + ["", "", ""])[:4]
     if host and host == socket.gethostname() and pid_text.isdigit():
         pid = int(pid_text)
         if job_owner == owner():
             return None if here else "its thread ended without saying how"
         if pid == os.getpid():
             return f"the server was restarted (pid {pid} is a new process)"
-        return None if _pid_alive(pid) else f"the process that ran it stopped (pid {pid} on {host})"
+        if not _pid_alive(pid):
+            return f"the process that ran it stopped (pid {pid} on {host})"
+        # alive - but an unrelated process may have got the pid since: its start time tells
+        now_started = started(pid) if start_text.isdigit() else None
+        if now_started is not None and now_started != int(start_text):
+            return f"the process that ran it stopped (pid {pid} on {host} is now another process)"
+        return None
     # another host (or a row from before owners were recorded): only its heartbeat tells
     if heartbeat is None or (now or datetime.now()) - heartbeat > STALE:
         since = heartbeat.isoformat(sep=" ", timespec="seconds") if heartbeat else "ever"

@@ -34,6 +34,6 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    owner: Mapped[str | None] = mapped_column(String(200))  # "host|pid|token" of the process running it
+    owner: Mapped[str | None] = mapped_column(String(200))  # "host|pid|token|start" of the process running it (jobs.owner)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
     rerun: Mapped[dict | None] = mapped_column(JSONType)  # {"endpoint", "values", "form"}: how to start it again
