@@ -42,6 +42,7 @@ import csv
 import http.client
 import json
 import math
+import os
 import random
 import resource
 import shutil
@@ -65,6 +66,7 @@ TARGET_LOOKUP_P95_MS = 20.0
 TARGET_API_PER_S = 170.0
 OPENIMIS_FAMILIES_PER_S = 17.0  # openIMIS's GraphQL API on this kind of machine (issue 3)
 PASSWORD = "bench-password-1"
+CORES = os.cpu_count() or 1
 
 SSF_COLUMNS = ["first_name", "last_name", "sex", "dob", "national_id", "ssf_number", "phone", "employer_name",
                "employer_number", "sector", "employment_status", "employment_start", "monthly_wage"]
@@ -210,6 +212,37 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SERVER_HELPERS = ("walwriter", "checkpointer", "background writer")  # PostgreSQL's own processes that write for everyone
+
+
+def server_cpu_seconds(database: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL processes of this machine that work for `database`
+    (its backends and autovacuum workers) and by the server's shared writers (WAL writer,
+    checkpointer, background writer), from /proc; None where that cannot be read (another OS, a
+    remote server). The difference over an import is the database's share of the work: with this
+    process's own CPU time it tells how much CPU a row costs in all, and so the most that N cores
+    could take a second."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    ticks, seen = 0, False
+    for pid in proc.iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            stat = (pid / "stat").read_text()
+            if not stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
+                continue
+            title = (pid / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile, or is not ours to read
+        if f" {database} " in title or title.rstrip().endswith(SERVER_HELPERS):
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+            seen = True
+    return ticks / os.sysconf("SC_CLK_TCK") if seen else None
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -318,22 +351,30 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def validated_import(app, code: str, path: Path, rows: int) -> tuple[float, dict, float]:
-    """Seconds and counts of the production import of the file; also the CPU seconds of this process."""
+def validated_import(app, code: str, path: Path, rows: int) -> tuple[float, dict, float, float | None]:
+    """Seconds and counts of the production import of the file; also the CPU seconds of this process
+    and of the PostgreSQL server (None when unknown: SQLite, or a server whose processes are not seen)."""
     from openscheme.registry.importer import import_file
 
     state = app.extensions["openscheme"]
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["DATABASE_URL"])
+    database = url.database if url.get_backend_name() == "postgresql" else None
     with state.db.session_factory() as session:
+        server = server_cpu_seconds(database) if database else None
         cpu = time.process_time()
         started = time.perf_counter()
         report = import_file(session, state.catalog, code, path)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
+        if server is not None:
+            server = server_cpu_seconds(database) - server
     counts = report.counts()
     if report.file_error or report.failed or counts["rows"] != rows or counts["individuals"] != rows:
         raise RuntimeError(f"{code}: the import did not save every row: {counts} {report.file_error or ''} "
                            f"{[i.as_dict() for i in report.issues[:3]]}")
-    return seconds, counts, cpu
+    return seconds, counts, cpu, server
 
 
 def lookups(app, n_people: int, count: int, seed: int = 3) -> list[float]:
@@ -456,20 +497,28 @@ def bench_database(dialect: str, url: str, files: dict, args, households_in_file
         table = "raw_" + code.replace("-", "_")
         raw = raw_load(url, dialect, path, columns, table)
         whole = raw_load(url, dialect, path, columns, table, whole_file=True) if dialect == "postgresql" else None
-        seconds, counts, cpu = validated_import(app, code, path, n)
+        seconds, counts, cpu, server = validated_import(app, code, path, n)
         ceiling = prepared_copy(url, code, path.parent) if dialect == "postgresql" else None
         f[code] = {"rows": n, "records": counts["records"], "seconds": seconds, "rate": n / seconds,
                    "raw_rate": n / raw, "ratio": raw / seconds, "file_rate": n / whole if whole else None,
                    "ceiling_rate": n / ceiling if ceiling else None, "ceiling_ratio": ceiling / seconds if ceiling else None,
-                   "cpu_us_per_row": cpu / n * 1e6, "peak_rss_mb": peak_rss_mb()}
+                   "cpu_us_per_row": cpu / n * 1e6, "peak_rss_mb": peak_rss_mb(),
+                   "server_us_per_row": server / n * 1e6 if server is not None else None}
+        x = f[code]
+        if server is not None:
+            # every row costs this much CPU in all (both sides); on this many cores no overlap of the two
+            # sides can take more rows a second than cores / that
+            x["cpu_bound_rate"] = CORES / ((cpu + server) / n)
         print(f"  {dialect} {code}: {n:,} rows ({counts['records']:,} records) in {seconds:.1f} s = {n / seconds:,.0f} "
               f"rows/s; raw load {n / raw:,.0f} rows/s"
               + (f" (COPY of the file's bytes {n / whole:,.0f} rows/s)" if whole else "")
               + f"; ratio {raw / seconds:.2f}"
               + (f"; the database alone (COPY of the rows as stored into tables shaped like ours) {n / ceiling:,.0f} "
                  f"rows/s, import / that {ceiling / seconds:.2f}" if ceiling else "")
-              + f"; this process's CPU {cpu / n * 1e6:.1f} µs/row; peak RSS so far "
-              f"{peak_rss_mb():.0f} MB", flush=True)
+              + f"; this process's CPU {x['cpu_us_per_row']:.1f} µs/row"
+              + (f", the database server's {x['server_us_per_row']:.1f} µs/row: at most {x['cpu_bound_rate']:,.0f} rows/s "
+                 f"on {CORES} cores" if server is not None else "")
+              + f"; peak RSS so far {peak_rss_mb():.0f} MB", flush=True)
     times = lookups(app, n, args.lookups)
     f["lookup"] = {"n": len(times), "p50": percentile(times, 50), "p95": percentile(times, 95),
                    "p99": percentile(times, 99), "max": times[-1]}
@@ -513,6 +562,10 @@ def table(results: list[Result], args) -> list[str]:
             if x.get("ceiling_rate"):
                 row(f"{name} {code} database alone (stored rows COPYed), rows/s", f"{x['ceiling_rate']:,.0f}")
                 row(f"{name} {code} ratio import / database alone", f"{x['ceiling_ratio']:.2f}")
+            if x.get("server_us_per_row") is not None:
+                row(f"{name} {code} CPU µs/row: this process + database server",
+                    f"{x['cpu_us_per_row']:.1f} + {x['server_us_per_row']:.1f}")
+                row(f"{name} {code} most rows/s that CPU allows on {CORES} cores", f"{x['cpu_bound_rate']:,.0f}")
         lk = f["lookup"]
         row(f"{name} search by national ID, p50 / p99 ms", f"{lk['p50']:.2f} / {lk['p99']:.2f}")
         row(f"{name} search by national ID, p95 ms ({lk['n']} lookups)", f"{lk['p95']:.2f}",

@@ -54,6 +54,7 @@ from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
+import orjson
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -1117,7 +1118,16 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _JSON(value) -> str:
+    """Compact JSON text of a stored value, as the json module writes it, ten times faster (orjson);
+    the json module only for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _PLAIN_JSON(value)
 
 
 class _HeaderErrors(Exception):
