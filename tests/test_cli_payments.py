@@ -89,3 +89,61 @@ def test_usage_errors(cli):
     assert "not loaded" in cli("target", "no-such-scheme").output
     assert "is not prepared" in cli("cycle", CODE, "nafa_quick", "2", "--approve-as", "checker").output
     assert "no active user 'ghost'" in cli("target", CODE, "--user", "ghost").output
+
+
+def test_a_payroll_is_written_again_the_same_and_audited(cli, session, tmp_path):
+    import zlib
+
+    from openscheme.storage.models import AuditLog
+    from openscheme.storage.workflow_models import Payroll
+
+    assert cli("target", CODE, "--as-of", "2020-08-01", "--user", "maker").exit_code == 0
+    run_id = session.scalar(select(TargetingRun.id))
+    assert cli("target", CODE, "--approve", str(run_id), "--user", "checker").exit_code == 0
+    assert cli("cycle", CODE, "nafa_quick", "1", "--prepare", "--user", "maker").exit_code == 0
+    assert cli("cycle", CODE, "nafa_quick", "1", "--approve-as", "checker").exit_code == 0
+    first = tmp_path / "cash.csv"
+    r = cli("cycle", CODE, "nafa_quick", "1", "--payroll", "cash_agent", "-o", str(first), "--user", "maker")
+    session.rollback()
+    kept = session.scalar(select(Payroll))
+    assert r.exit_code == 0 and f"(payroll {kept.id}: --payroll-again {kept.id} writes the same file again)" in r.output
+
+    def state():
+        session.rollback()
+        return session.execute(select(Payment.id, Payment.status, Payment.attempts).order_by(Payment.id)).all()
+
+    def redownloads():
+        session.rollback()
+        return session.scalars(select(AuditLog).where(AuditLog.action == "redownload").order_by(AuditLog.id)).all()
+
+    before = state()
+    again = tmp_path / "cash-again.csv"
+    r = cli("cycle", CODE, "nafa_quick", "1", "--payroll-again", str(kept.id), "-o", str(again), "--user", "maker")
+    assert r.exit_code == 0, r.output
+    assert f"wrote {again}: {kept.payment_count} payment(s) (payroll {kept.id}, again)" in r.output
+    assert again.read_bytes() == first.read_bytes() == zlib.decompress(kept.content)
+    assert b"\r\n" in again.read_bytes()  # the CSV's own line ends, as the web hands them out
+    # the same audit entry as the web's "download again"; nothing else changed
+    [entry] = redownloads()
+    assert (entry.entity, entry.entity_id, entry.scheme_code, entry.username) == (
+        "payment_cycle", kept.cycle_id, CODE, "maker")
+    assert entry.after == {"payroll": kept.id, "channel": "cash_agent", "payments": kept.payment_count,
+                           "sha256": kept.sha256}
+    assert state() == before
+    # to stdout as well; each time audited
+    r = cli("cycle", CODE, "nafa_quick", "1", "--payroll-again", str(kept.id))
+    assert r.exit_code == 0 and r.stdout_bytes.replace(b"\r\n", b"\n") == first.read_bytes().replace(b"\r\n", b"\n")
+    assert len(redownloads()) == 2
+    # an unknown payroll, one of another cycle, or a user who may not produce payrolls: a clear error, no file
+    lost = tmp_path / "lost.csv"
+    r = cli("cycle", CODE, "nafa_quick", "1", "--payroll-again", "999999", "-o", str(lost))
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit)
+    assert f"Error: no payroll 999999 in cycle 1 of {CODE} nafa_quick (its payrolls: {kept.id} (cash_agent, " \
+        in r.output and "Traceback" not in r.output
+    assert cli("cycle", CODE, "nafa_quick", "2", "--prepare", "--user", "maker").exit_code == 0
+    r = cli("cycle", CODE, "nafa_quick", "2", "--payroll-again", str(kept.id), "-o", str(lost))
+    assert r.exit_code == 1 and f"no payroll {kept.id} in cycle 2 of {CODE} nafa_quick (its payrolls: none)" in r.output
+    r = cli("cycle", CODE, "nafa_quick", "1", "--payroll-again", str(kept.id), "-o", str(lost), "--user", "clerk")
+    assert r.exit_code == 1 and "clerk may not do this (payments.prepare" in r.output
+    assert not lost.exists() and len(redownloads()) == 2
+    assert "choose one of" in cli("cycle", CODE, "nafa_quick", "1", "--payroll-again", "1", "--dry-run").output

@@ -17,6 +17,7 @@
     openscheme dhis2 SCHEME --period P     the scheme's indicators as DHIS2 dataValueSets JSON
     openscheme target SCHEME [--as-of D]   a targeting run over the registry (then --approve RUN --user U)
     openscheme cycle SCHEME BENEFIT N ...  --dry-run | --prepare | --approve-as U | --payroll CH -o F | --reconcile F
+                                           | --payroll-again ID -o F (a payroll already produced, the same file)
 
 SCHEME is a file path, a file name in scheme_definitions/ or examples/, or a scheme code.
 """
@@ -625,24 +626,29 @@ def target(scheme, as_of, username, approve_run_id, database_url) -> None:
 @click.option("--approve-as", default=None, metavar="USER", help="Approve the prepared cycle as USER (not the preparer).")
 @click.option("--payroll", "channel", default=None, metavar="CHANNEL",
               help="Write the payroll CSV of a channel (its payments become sent).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="File for --payroll (default: stdout).")
+@click.option("--payroll-again", "payroll_id", type=int, default=None, metavar="ID",
+              help="Write payroll ID of this cycle again, the very file produced (audited; nothing else changes).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="File for --payroll or --payroll-again (default: stdout).")
 @click.option("--reconcile", "result_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Import the agent's result file (reference_id,status,reason).")
-@click.option("--user", "username", default=None, help="Who acts for --prepare, --payroll, --reconcile (recorded).")
+@click.option("--user", "username", default=None,
+              help="Who acts for --prepare, --payroll, --payroll-again, --reconcile (recorded).")
 @DATABASE_OPTION
-def cycle(scheme, benefit, cycle_no, dry_run, prepare, approve_as, channel, output, result_file, username,
-          database_url) -> None:
+def cycle(scheme, benefit, cycle_no, dry_run, prepare, approve_as, channel, payroll_id, output, result_file,
+          username, database_url) -> None:
     """A payment cycle of a cash benefit: --dry-run | --prepare | --approve-as USER | --payroll CHANNEL -o FILE |
-    --reconcile FILE."""
+    --payroll-again ID -o FILE | --reconcile FILE."""
     from sqlalchemy import select
 
     from .payments import cycles
     from .payments.entitlements import enrolled_units_sql
-    from .storage.workflow_models import PaymentCycle
+    from .storage.workflow_models import PaymentCycle, Payroll
 
-    actions = [a for a in (dry_run, prepare, approve_as, channel, result_file) if a]
+    actions = [a for a in (dry_run, prepare, approve_as, channel, payroll_id is not None, result_file) if a]
     if len(actions) != 1:
-        raise click.UsageError("choose one of --dry-run, --prepare, --approve-as, --payroll, --reconcile")
+        raise click.UsageError("choose one of --dry-run, --prepare, --approve-as, --payroll, --payroll-again, "
+                               "--reconcile")
     database, catalog, s = _runtime(database_url, scheme)
     try:
         b = s.benefit(benefit)
@@ -698,12 +704,26 @@ def cycle(scheme, benefit, cycle_no, dry_run, prepare, approve_as, channel, outp
                     if channel not in channels:
                         raise click.ClickException(f"unknown channel '{channel}' (channels: {', '.join(channels)})")
                     body = cycles.payroll(session, s, c, channel, user)
+                    session.flush()
+                    kept_id = session.scalar(select(Payroll.id).where(Payroll.cycle_id == c.id,
+                                                                      Payroll.channel == channel)
+                                             .order_by(Payroll.id.desc()).limit(1)) if body.count("\n") > 1 else None
                     session.commit()
-                    if output:
-                        Path(output).write_text(body, "utf-8")
-                        click.echo(f"wrote {output}: {body.count(chr(10)) - 1} payment(s)")
-                    else:
-                        click.echo(body, nl=False)
+                    _write_payroll(body, output, kept_id)
+                elif payroll_id is not None:
+                    # as the web's "download again": only a payroll of this cycle, for who may produce them
+                    kept = session.get(Payroll, payroll_id)
+                    if kept is None or kept.cycle_id != c.id:
+                        stored = session.execute(select(Payroll.id, Payroll.channel, Payroll.payment_count,
+                                                        Payroll.created_at)
+                                                 .where(Payroll.cycle_id == c.id).order_by(Payroll.id)).all()
+                        known = ", ".join(f"{i} ({ch}, {n} payment(s), {at:%Y-%m-%d %H:%M})"
+                                          for i, ch, n, at in stored) or "none"
+                        raise click.ClickException(f"no payroll {payroll_id} in cycle {cycle_no} of {s.code} "
+                                                   f"{b.code} (its payrolls: {known})")
+                    body = cycles.payroll_again(session, kept, user)
+                    session.commit()
+                    _write_payroll(body, output, kept.id, again=True)
                 else:
                     text_ = Path(result_file).read_text("utf-8-sig")
                     report = cycles.reconcile(session, c, text_, user)
@@ -716,6 +736,17 @@ def cycle(scheme, benefit, cycle_no, dry_run, prepare, approve_as, channel, outp
                 raise click.ClickException(str(exc)) from None
     finally:
         database.dispose()
+
+
+def _write_payroll(body: str, output: str | None, payroll_id: int | None, again: bool = False) -> None:
+    """The payroll CSV to a file, byte for byte as produced (its CRLF line ends kept), or to stdout."""
+    if not output:
+        click.echo(body, nl=False)
+        return
+    Path(output).write_bytes(body.encode("utf-8"))
+    kept = "" if payroll_id is None else f" (payroll {payroll_id}, again)" if again else \
+        f" (payroll {payroll_id}: --payroll-again {payroll_id} writes the same file again)"
+    click.echo(f"wrote {output}: {body.count(chr(10)) - 1} payment(s){kept}")
 
 
 # ---- analysis: semantic diff, impact of a change, DHIS2 export ----------------------------------
