@@ -26,6 +26,7 @@ from ..storage.schemes import SchemeCatalog
 from . import auth
 from .i18n import current_language, init_babel
 from .permissions import can, schemes_visible
+from .static_cache import init_static_cache
 
 log = logging.getLogger("openscheme")
 csrf = CSRFProtect()
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_babel(app)
     register_blueprints(app)
     register_handlers(app)
+    init_static_cache(app)
 
     @app.teardown_appcontext
     def _remove_session(_exc=None):
