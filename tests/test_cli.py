@@ -480,3 +480,14 @@ def test_help_and_version():
     for command in ("validate", "clone", "explain", "eval", "test", "schema"):
         assert command in output
     assert run("--version").output.startswith("openscheme, version ")
+
+
+def test_the_help_lists_each_command_on_its_own_line():
+    from click.testing import CliRunner
+
+    from openscheme.cli import main
+
+    out = CliRunner().invoke(main, ["--help"]).output
+    lines = [line.strip() for line in out.splitlines()]
+    for command in ("validate PATH...", "clone EXAMPLE NEW_CODE", "demo", "serve", "cycle SCHEME BENEFIT N ..."):
+        assert any(line.startswith(f"openscheme {command}") for line in lines), (command, out)

@@ -63,7 +63,8 @@ def _parse_date(value: str | None) -> date | None:
         raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
 
 
-@click.group(help=__doc__)
+# "\b" before the list of commands: click would rewrap it into one paragraph
+@click.group(help=__doc__.replace("\n\n    openscheme", "\n\n\b\n    openscheme", 1))
 @click.version_option(package_name="openscheme")
 def main() -> None:
     pass
