@@ -483,10 +483,6 @@ def test_help_and_version():
 
 
 def test_the_help_lists_each_command_on_its_own_line():
-    from click.testing import CliRunner
-
-    from openscheme.cli import main
-
     out = CliRunner().invoke(main, ["--help"]).output
     lines = [line.strip() for line in out.splitlines()]
     for command in ("validate PATH...", "clone EXAMPLE NEW_CODE", "demo", "serve", "cycle SCHEME BENEFIT N ..."):
