@@ -5,7 +5,8 @@ thread, on the test database: sign in, switch to French, see the phone number
 appear when mobile money is chosen and the districts narrow to the chosen region,
 add and remove member rows, get the French error next to a bad phone number (the
 typed values kept), fix it, save, and find the household on its page. Also: no
-console error (the CSP forbids inline code) and nothing wider than a 360px phone.
+console error (the CSP forbids inline code) and nothing wider than a 360px phone, the
+registry's list included.
 Skipped when chromium or Playwright is missing.
 """
 
@@ -159,6 +160,13 @@ def test_register_a_household_in_a_real_browser(app, server, page, session):
     household = session.scalar(select(Household).where(Household.uid == uid))
     assert household.data["phone"] == "+2207000000" and len(household.members) == 2
     assert session.scalar(select(AuditLog).where(AuditLog.action == "create")).entity_id == household.id
+
+    # the registry's list on the phone: a block per record, its id on one line (not one character a line)
+    page.goto(server + "/s/gm-nafa-quick/")
+    record_id = page.locator("td code", has_text=uid)
+    line = record_id.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    assert record_id.bounding_box()["height"] < 1.5 * line
+    assert fits_a_phone(page)
     assert page.console_errors == []
     assert page.failed_assets == []
 
