@@ -48,6 +48,9 @@ class BenefitCover:
     start: date | None = None
     expiry: date | None = None
     covered_until: date | None = None
+    # in grace: the month whose contribution is due ("2025-02") when the scheme is paid by monthly
+    # contributions; None when the renewal of the term is due (a yearly premium)
+    due_period: str | None = None
     waiting_days_left: int = 0
     services: list[ServiceCover] = field(default_factory=list)
     categories: list[tuple[str, str, int, int]] = field(default_factory=list)  # (category, label, left, limit)
@@ -59,6 +62,7 @@ class BenefitCover:
                 "start": self.start.isoformat() if self.start else None,
                 "expiry": self.expiry.isoformat() if self.expiry else None,
                 "covered_until": self.covered_until.isoformat() if self.covered_until else None,
+                "due_period": self.due_period,
                 "waiting_days_left": self.waiting_days_left,
                 "services": [{"code": s.code, "label": s.label, "item": s.is_item, "allowed": s.allowed,
                               "why_not": s.why_not, "waiting_days_left": s.waiting_days_left, "left": s.left}
@@ -114,6 +118,9 @@ def benefit_cover(session, scheme: Scheme, benefit: Benefit, person: Individual,
     out = BenefitCover(benefit.code, label, True, "in_grace" if in_grace else "covered",
                        t("cover_grace", date=(row.expiry + grace).isoformat()) if in_grace else
                        t("cover_until", date=row.expiry.isoformat()), row.id, row.start, row.expiry, row.expiry + grace)
+    if in_grace and terms.is_monthly(scheme):
+        # cover runs to the end of the last month paid: the month after it is the one now due
+        out.due_period = terms.period_of(row.expiry + timedelta(days=1))
     served = (on - cover.start).days if cover.start else 0
     out.waiting_days_left = max(0, benefit.waiting_period_days - served)
     age = years_between(p.birth_date, on) if p.birth_date else None
