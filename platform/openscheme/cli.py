@@ -34,6 +34,7 @@ import click
 
 from .definitions import compile_file
 from .definitions.loader import load_yaml
+from .formulas.messages import say
 from .locate import available, definitions_dir, examples_dir, find_definition, yaml_files
 
 
@@ -75,7 +76,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, not the summary.")
 @click.option("--lang", default="en", show_default=True, type=click.Choice(["en", "fr"]),
-              help="Language of the messages (formula errors and test-case failures are in both).")
+              help="Language of the messages.")
 def validate(paths, strict, quiet, lang) -> None:
     """Check scheme definitions (files or directories); exit 1 on any error."""
     files: list[Path] = []
@@ -86,7 +87,7 @@ def validate(paths, strict, quiet, lang) -> None:
         elif p.exists():
             files.append(p)
         else:
-            click.echo(f"{raw}:1:1: E100 no such file or directory")
+            click.echo(f"{raw}:1:1: E100 {say('l_no_such_file').text(lang)}")
             files.append(p)
     errors = warnings = 0
     for f in files:

@@ -41,6 +41,7 @@ from .fields import (
     text_of,
 )
 from .loader import SourceMap, load_yaml
+from .messages import Technical
 from .model import Members, Role, Scheme, TestCase
 from .structure import validate_structure
 from .workflows import build_workflows
@@ -112,19 +113,23 @@ class Compiler:
         meta = data["scheme"]
         household = meta["unit"] in ("household", "group")
         if household and "members" not in data:
-            self.error("E202", f"a {meta['unit']} scheme needs 'members:' (the roster and its fields)", ("scheme", "unit"))
+            self.error("E202", f"a {meta['unit']} scheme needs 'members:' (the roster and its fields)", ("scheme", "unit"),
+                       said=say("n_unit_needs_members", unit=meta["unit"]))
         if not household and "members" in data:
             self.error("E327", "'members' applies to household and group schemes; this scheme's unit is individual",
-                       ("members",), key=True)
+                       ("members",), key=True, said=say("n_members_individual"))
             household = False
         if "roles" in data and not household:
-            self.error("E327", "'roles' (of household members) apply to household and group schemes", ("roles",), key=True)
+            self.error("E327", "'roles' (of household members) apply to household and group schemes", ("roles",), key=True,
+                       said=say("n_roles_individual"))
         period = meta.get("period") or {}
         if period.get("start") and period.get("end") and period["start"] > period["end"]:
-            self.error("E326", "the scheme period ends before it starts", ("scheme", "period", "end"))
+            self.error("E326", "the scheme period ends before it starts", ("scheme", "period", "end"),
+                       said=say("n_period_backwards"))
         for key in ("start", "end"):
             if period.get(key) and parse_date(period[key]) is None:
-                self.error("E326", f"'{period[key]}' is not a valid date", ("scheme", "period", key))
+                self.error("E326", f"'{period[key]}' is not a valid date", ("scheme", "period", key),
+                           said=say("n_not_valid_date", value=period[key]))
 
         choices = build_choices(self)
         constants = build_constants(self)
@@ -145,13 +150,15 @@ class Compiler:
                  for name, r in (data.get("roles") or {}).items()}
         for name, r in roles.items():
             if r.max is not None and r.min > r.max:
-                self.error("E326", f"the role '{name}' has min greater than max", ("roles", name))
+                self.error("E326", f"the role '{name}' has min greater than max", ("roles", name),
+                           said=say("n_role_min_max", name=name))
         members = None
         if household and "members" in data:
             m = data["members"]
             members = Members(text_of(m.get("label")), m.get("min", 1), m.get("max", 50), tuple(member_fields))
             if members.min > members.max:
-                self.error("E326", "members.min is greater than members.max", ("members", "min"))
+                self.error("E326", "members.min is greater than members.max", ("members", "min"),
+                           said=say("n_members_min_max"))
 
         scope = builder.unit_scope
         kinds = tuple(meta["benefit_kinds"])
@@ -197,7 +204,7 @@ def compile_text(text: str, file: str = "<definition>", *, run_tests: bool = Tru
 def _compile(text: str, file: str, run_tests: bool) -> CompileResult:
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         return CompileResult(None, [Diagnostic("E105", f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB",
-                                               Location(file, 1, 1))])
+                                               Location(file, 1, 1), said=say("l_too_large", mb=MAX_FILE_BYTES // 1_000_000))])
     data, source_map, diagnostics = load_yaml(text, file)
     if data is None or any(d.is_error for d in diagnostics):
         return CompileResult(None, diagnostics)
@@ -215,7 +222,8 @@ def _compile(text: str, file: str, run_tests: bool) -> CompileResult:
             for failure in outcome.failures:
                 said = say("test_failure", name=outcome.case.name, failure=failure.said) if failure.said else None
                 diagnostics.append(Diagnostic(failure.code, f"test '{outcome.case.name}': {failure.message}",
-                                              source_map.at(failure.path), failure.hint, said=said))
+                                              source_map.at(failure.path), failure.hint, said=said,
+                                              hint_said=failure.hint_said))
         if any(d.is_error for d in diagnostics):
             return CompileResult(scheme, diagnostics)
     diagnostics.sort(key=lambda d: (d.location.line, d.location.col))
@@ -228,13 +236,14 @@ def compile_file(path: str | Path, *, run_tests: bool = True, display_name: str 
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        return CompileResult(None, [Diagnostic("E100", f"cannot read the file: {exc.strerror or exc}", Location(name, 1, 1))])
+        return CompileResult(None, [Diagnostic("E100", f"cannot read the file: {exc.strerror or exc}", Location(name, 1, 1),
+                                               said=say("l_cannot_read", reason=Technical(str(exc.strerror or exc))))])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return CompileResult(None, [Diagnostic("E100", "the file is not UTF-8 text", Location(name, line, 1),
-                                               "save it as UTF-8")])
+                                               "save it as UTF-8", said=say("l_not_utf8"), hint_said=say("l_hint_save_utf8"))])
     return compile_text(text, name, run_tests=run_tests)
 
 

@@ -19,7 +19,9 @@ from decimal import Decimal
 
 import yaml
 
+from ..formulas.messages import say
 from .diagnostics import Diagnostic, Location
+from .messages import Technical
 
 MAX_NODES = 200_000
 MAX_DEPTH = 100
@@ -181,8 +183,8 @@ class _Builder:
     def loc(self, mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
-    def error(self, mark, code: str, message: str, hint: str = "") -> None:
-        self.diagnostics.append(Diagnostic(code, message, self.loc(mark), hint))
+    def error(self, mark, code: str, message: str, hint: str = "", *, said=None, hint_said=None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.loc(mark), hint, said=said, hint_said=hint_said))
 
     def build(self, node, path: tuple, depth: int = 0, key_mark=None, active=frozenset()):
         self.count += 1
@@ -201,7 +203,8 @@ class _Builder:
         if getattr(node, "explicit_tag", False) and node.tag not in STANDARD_TAGS:
             shown = node.tag.replace("tag:yaml.org,2002:", "!!")
             self.error(node.start_mark, "E103", f"the YAML tag '{shown}' is not supported",
-                       "remove the tag; definitions are plain data")
+                       "remove the tag; definitions are plain data",
+                       said=say("l_tag", tag=shown), hint_said=say("l_hint_remove_tag"))
             return None
         if isinstance(node, yaml.MappingNode):
             result: dict = {}
@@ -209,17 +212,18 @@ class _Builder:
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     self.error(key_node.start_mark, "E103", "YAML merge keys ('<<') are not supported",
-                               "use a preset or repeat the keys")
+                               "use a preset or repeat the keys", said=say("l_merge_key"), hint_said=say("l_hint_merge_key"))
                     continue
                 if not isinstance(key_node, yaml.ScalarNode):
-                    self.error(key_node.start_mark, "E104", "a key must be a plain word")
+                    self.error(key_node.start_mark, "E104", "a key must be a plain word", said=say("l_key_not_word"))
                     continue
                 key = key_node.value
                 if key in result:
                     first = self.source_map.positions.get(path + (key,))
                     where = f" (first at line {first.key_line})" if first and first.key_line else ""
+                    said = say("l_duplicate_key_at", key=key, line=first.key_line) if where else say("l_duplicate_key", key=key)
                     self.error(key_node.start_mark, "E102", f"duplicate key '{key}'{where}",
-                               "YAML would silently keep only the last one")
+                               "YAML would silently keep only the last one", said=said, hint_said=say("l_hint_last_one"))
                     continue
                 result[key] = self.build(value_node, path + (key,), depth + 1, key_node.start_mark, inner)
             return result
@@ -269,33 +273,45 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap, list[Diagnostic]
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or "invalid YAML").strip()
         context = f" {exc.context}" if exc.context else ""
+        started = ""
         if exc.context_mark is not None and exc.problem_mark is not None and \
                 exc.context_mark.line != exc.problem_mark.line:
-            context += f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
-        hint = "check the indentation and the ':' after each key"
+            started = f" started at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+        hint, hint_said = "check the indentation and the ':' after each key", say("l_hint_indentation")
         if "\t" in text and "tab" in problem.lower() or "found character '\\t'" in problem:
-            hint = "use spaces, not tabs, for indentation"
-        return None, builder.source_map, [Diagnostic("E101", f"YAML syntax error: {problem}{context}",
-                                                     Location(file, line, col), hint)]
+            hint, hint_said = "use spaces, not tabs, for indentation", say("l_hint_tabs")
+        said = say("l_yaml_syntax", problem=Technical(problem), context=Technical(exc.context, " ") if exc.context else "",
+                   started=say("l_started_at", line=exc.context_mark.line + 1, col=exc.context_mark.column + 1)
+                   if started else "")
+        return None, builder.source_map, [Diagnostic("E101", f"YAML syntax error: {problem}{context}{started}",
+                                                     Location(file, line, col), hint, said=said, hint_said=hint_said)]
     except yaml.YAMLError as exc:
-        return None, builder.source_map, [Diagnostic("E101", f"YAML error: {exc}", Location(file, 1, 1))]
+        return None, builder.source_map, [Diagnostic("E101", f"YAML error: {exc}", Location(file, 1, 1),
+                                                     said=say("l_yaml_error", detail=Technical(str(exc))))]
     except (RecursionError, MemoryError):
-        return None, builder.source_map, [Diagnostic("E105", "the document is nested too deeply", Location(file, 1, 1))]
+        return None, builder.source_map, [Diagnostic("E105", "the document is nested too deeply", Location(file, 1, 1),
+                                                     said=say("l_nested_too_deeply"))]
     if node is None:
         return None, builder.source_map, [Diagnostic("E106", "the file is empty", Location(file, 1, 1),
-                                                     "start from an example: openscheme clone EXAMPLE NEW_CODE")]
+                                                     "start from an example: openscheme clone EXAMPLE NEW_CODE",
+                                                     said=say("l_empty_file"), hint_said=say("l_hint_start_example"))]
     try:
         data = builder.build(node, ())
     except _Recursive as exc:
-        return None, builder.source_map, [Diagnostic("E105", "a YAML alias refers to itself", builder.loc(exc.mark))]
+        return None, builder.source_map, [Diagnostic("E105", "a YAML alias refers to itself", builder.loc(exc.mark),
+                                                     said=say("l_alias_itself"))]
     except _TooDeep as exc:
-        return None, builder.source_map, [Diagnostic("E105", f"the document is nested more than {MAX_DEPTH} levels deep", builder.loc(exc.mark))]
+        return None, builder.source_map, [Diagnostic("E105", f"the document is nested more than {MAX_DEPTH} levels deep",
+                                                     builder.loc(exc.mark), said=say("l_nested_more_than", max=MAX_DEPTH))]
     except _TooLarge as exc:
-        return None, builder.source_map, [Diagnostic("E105", f"the document expands to more than {MAX_NODES} values (aliases?)", builder.loc(exc.mark))]
+        return None, builder.source_map, [Diagnostic("E105", f"the document expands to more than {MAX_NODES} values (aliases?)",
+                                                     builder.loc(exc.mark), said=say("l_too_many_values", max=MAX_NODES))]
     except RecursionError:
-        return None, builder.source_map, [Diagnostic("E105", "the document is nested too deeply", Location(file, 1, 1))]
+        return None, builder.source_map, [Diagnostic("E105", "the document is nested too deeply", Location(file, 1, 1),
+                                                     said=say("l_nested_too_deeply"))]
     if data is None and not builder.diagnostics:
         return None, builder.source_map, [Diagnostic("E106", "the file holds no definition (only an empty value)",
                                                      Location(file, 1, 1),
-                                                     "start from an example: openscheme clone EXAMPLE NEW_CODE")]
+                                                     "start from an example: openscheme clone EXAMPLE NEW_CODE",
+                                                     said=say("l_only_empty_value"), hint_said=say("l_hint_start_example"))]
     return data, builder.source_map, builder.diagnostics

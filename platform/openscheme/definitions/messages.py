@@ -1,13 +1,23 @@
 """The definition compiler's messages in English and French, beside the formula checker's
-(formulas/messages.py, whose `Said` and `say` they use): so far the failures of the scheme's own
-test cases (evaluation/testcases.py), which is what an analyst's changed formula most often
-breaks on the workbench, and the structure of the document (E2xx: unknown or missing keys, types,
-values). The others (loading, names, workflows) are said in English only.
+(formulas/messages.py, whose `Said` and `say` they use): loading the YAML (E1xx), the structure of
+the document (E2xx: unknown or missing keys, types, values), names and references (E3xx, and the
+E2xx found after the schema), workflows (E6xx) and the failures of the scheme's own test cases
+(E7xx, evaluation/testcases.py), which is what an analyst's changed formula most often breaks on
+the workbench.
+
+Each English text is exactly what the compiler printed before it had a French one
+(tests/definitions/test_english_unchanged.py). YAML names, codes and keys stay as written.
+
+A few params are a library's own English (PyYAML's syntax errors, a regular expression's error,
+the system's reason a file cannot be read): `Technical` says the usual ones in French and any
+other as it is.
 """
 
 from __future__ import annotations
 
-from ..formulas.messages import register
+import re
+
+from ..formulas.messages import base_language, register
 
 MESSAGES: dict[str, dict[str, str]] = {
     "test_failure": {"en": "test '{name}': {failure}", "fr": "cas de test « {name} » : {failure}"},
@@ -72,6 +82,338 @@ MESSAGES: dict[str, dict[str, str]] = {
     "s_t_object": {"en": "a mapping (key: value)", "fr": "un tableau de clés (clé: valeur)"},
     "s_t_array": {"en": "a list", "fr": "une liste"},
     "s_t_null": {"en": "nothing", "fr": "rien"},
+    # ---- loading (definitions/loader.py, compiler.py: E1xx) -------------------------------------------
+    "l_yaml_syntax": {"en": "YAML syntax error: {problem}{context}{started}",
+                      "fr": "erreur de syntaxe YAML : {problem}{context}{started}"},
+    "l_started_at": {"en": " started at line {line}, column {col}", "fr": " (début à la ligne {line}, colonne {col})"},
+    "l_yaml_error": {"en": "YAML error: {detail}", "fr": "erreur YAML : {detail}"},
+    "l_hint_indentation": {"en": "check the indentation and the ':' after each key",
+                           "fr": "vérifiez l'indentation et le « : » après chaque clé"},
+    "l_hint_tabs": {"en": "use spaces, not tabs, for indentation",
+                    "fr": "indentez avec des espaces, pas avec des tabulations"},
+    "l_tag": {"en": "the YAML tag '{tag}' is not supported", "fr": "la balise YAML « {tag} » n'est pas acceptée"},
+    "l_hint_remove_tag": {"en": "remove the tag; definitions are plain data",
+                          "fr": "retirez la balise : une définition ne contient que des données"},
+    "l_merge_key": {"en": "YAML merge keys ('<<') are not supported",
+                    "fr": "les clés de fusion YAML (« << ») ne sont pas acceptées"},
+    "l_hint_merge_key": {"en": "use a preset or repeat the keys", "fr": "utilisez un preset ou répétez les clés"},
+    "l_key_not_word": {"en": "a key must be a plain word", "fr": "une clé doit être un simple mot"},
+    "l_duplicate_key": {"en": "duplicate key '{key}'", "fr": "clé en double « {key} »"},
+    "l_duplicate_key_at": {"en": "duplicate key '{key}' (first at line {line})",
+                           "fr": "clé en double « {key} » (déjà présente à la ligne {line})"},
+    "l_hint_last_one": {"en": "YAML would silently keep only the last one",
+                        "fr": "YAML ne garderait que la dernière, sans prévenir"},
+    "l_nested_too_deeply": {"en": "the document is nested too deeply", "fr": "le document est trop imbriqué"},
+    "l_nested_more_than": {"en": "the document is nested more than {max} levels deep",
+                           "fr": "le document a plus de {max} niveaux d'imbrication"},
+    "l_alias_itself": {"en": "a YAML alias refers to itself", "fr": "un alias YAML renvoie à lui-même"},
+    "l_too_many_values": {"en": "the document expands to more than {max} values (aliases?)",
+                          "fr": "le document se développe en plus de {max} valeurs (des alias ?)"},
+    "l_empty_file": {"en": "the file is empty", "fr": "le fichier est vide"},
+    "l_only_empty_value": {"en": "the file holds no definition (only an empty value)",
+                           "fr": "le fichier ne contient aucune définition (seulement une valeur vide)"},
+    "l_hint_start_example": {"en": "start from an example: openscheme clone EXAMPLE NEW_CODE",
+                             "fr": "partez d'un exemple : openscheme clone EXAMPLE NEW_CODE"},
+    "l_too_large": {"en": "the file is larger than {mb} MB", "fr": "le fichier dépasse {mb} Mo"},
+    "l_cannot_read": {"en": "cannot read the file: {reason}", "fr": "impossible de lire le fichier : {reason}"},
+    "l_not_utf8": {"en": "the file is not UTF-8 text", "fr": "le fichier n'est pas un texte UTF-8"},
+    "l_hint_save_utf8": {"en": "save it as UTF-8", "fr": "enregistrez-le en UTF-8"},
+    "l_no_such_file": {"en": "no such file or directory", "fr": "fichier ou dossier introuvable"},
+    # ---- names and references (checks/names.py, fields.py, benefits.py, compiler.py: E3xx) ----------
+    "n_duplicate_field": {"en": "duplicate field '{name}' (first declared at line {line})",
+                          "fr": "champ en double « {name} » (déjà déclaré à la ligne {line})"},
+    "n_duplicate_choice_value": {"en": "duplicate choice value '{name}' (first declared at line {line})",
+                                 "fr": "valeur de choix en double « {name} » (déjà déclarée à la ligne {line})"},
+    "n_duplicate_rule": {"en": "duplicate rule '{name}' (first declared at line {line})",
+                         "fr": "règle en double « {name} » (déjà déclarée à la ligne {line})"},
+    "n_duplicate_condition": {"en": "duplicate condition '{name}' (first declared at line {line})",
+                              "fr": "condition en double « {name} » (déjà déclarée à la ligne {line})"},
+    "n_duplicate_indicator": {"en": "duplicate indicator '{name}' (first declared at line {line})",
+                              "fr": "indicateur en double « {name} » (déjà déclaré à la ligne {line})"},
+    "n_duplicate_benefit_code": {"en": "duplicate benefit code '{name}' (first declared at line {line})",
+                                 "fr": "code de prestation en double « {name} » (déjà déclaré à la ligne {line})"},
+    "n_duplicate_service_code": {"en": "duplicate service or item code '{name}' (first declared at line {line})",
+                                 "fr": "code de service ou d'article en double « {name} » (déjà déclaré à la ligne {line})"},
+    "n_duplicate_voucher_type": {"en": "duplicate voucher type '{name}' (first declared at line {line})",
+                                 "fr": "type de bon en double « {name} » (déjà déclaré à la ligne {line})"},
+    "n_reserved_field": {"en": "the field name '{name}' is reserved by the formula language",
+                         "fr": "le nom de champ « {name} » est réservé par le langage des formules"},
+    "n_reserved_constant": {"en": "the constant name '{name}' is reserved by the formula language",
+                            "fr": "le nom de constante « {name} » est réservé par le langage des formules"},
+    "n_reserved_table": {"en": "the table name '{name}' is reserved by the formula language",
+                         "fr": "le nom de table « {name} » est réservé par le langage des formules"},
+    "n_hint_other_name": {"en": "choose another name", "fr": "choisissez un autre nom"},
+    "n_roles_reserved": {"en": "the name 'roles' is reserved: it holds a member's roles",
+                         "fr": "le nom « roles » est réservé : il contient les rôles d'un membre"},
+    "n_field_like_constant": {"en": "the field '{name}' has the same name as a constant or table",
+                              "fr": "le champ « {name} » porte le même nom qu'une constante ou une table"},
+    "n_constant_date": {"en": "constant '{name}': '{value}' is not a valid date",
+                        "fr": "constante « {name} » : « {value} » n'est pas une date valide"},
+    "n_row_without_key": {"en": "row {row} of table '{table}' has no '{key}' (the table's key)",
+                          "fr": "la ligne {row} de la table « {table} » n'a pas de « {key} » (la clé de la table)"},
+    "n_table_key_type": {"en": "the key '{key}' of table '{table}' must be text or a whole number",
+                         "fr": "la clé « {key} » de la table « {table} » doit être un texte ou un nombre entier"},
+    "n_table_key_twice": {"en": "duplicate key '{key}' in table '{table}'",
+                          "fr": "clé en double « {key} » dans la table « {table} »"},
+    "n_unknown_preset": {"en": "unknown preset '{name}'", "fr": "preset inconnu « {name} »"},
+    "n_hint_builtin_presets": {"en": "built-in presets: {names}", "fr": "presets intégrés : {names}"},
+    "n_calculate_cycle": {"en": "computed fields depend on each other in a cycle: {cycle}",
+                          "fr": "des champs calculés dépendent les uns des autres en boucle : {cycle}"},
+    "n_hint_calculate_cycle": {"en": "one of them must be computed from something else",
+                               "fr": "l'un d'eux doit être calculé à partir d'autre chose"},
+    "n_calculate_missing": {"en": "computed field '{name}' needs a 'calculate' formula",
+                            "fr": "le champ calculé « {name} » demande une formule « calculate »"},
+    "n_relevance_cycle": {"en": "fields are relevant only through each other: {cycle}",
+                          "fr": "des champs ne sont pertinents que les uns par les autres : {cycle}"},
+    "n_hint_relevance_cycle": {"en": "a field cannot decide its own relevance",
+                               "fr": "un champ ne peut pas décider de sa propre pertinence"},
+    "n_field_needs_name_type": {"en": "a field needs 'name' and 'type'", "fr": "un champ demande « name » et « type »"},
+    "n_needs_choices": {"en": "the {type} field '{name}' needs 'choices'",
+                        "fr": "le champ {type} « {name} » demande des « choices »"},
+    "n_hint_name_a_list": {"en": "name a list from 'choices:' or list them inline",
+                           "fr": "nommez une liste de « choices: » ou énumérez les choix sur place"},
+    "n_unknown_choice_list": {"en": "unknown choice list '{name}'", "fr": "liste de choix inconnue « {name} »"},
+    "n_hint_declare_choices": {"en": "declare it under 'choices:'", "fr": "déclarez-la sous « choices: »"},
+    "n_choices_not_select": {"en": "'choices' applies to select_one and select_multiple fields, not {type}",
+                             "fr": "« choices » s'applique aux champs select_one et select_multiple, pas {type}"},
+    "n_filter_unknown_field": {"en": "choice_filter refers to an unknown field '{name}'",
+                               "fr": "choice_filter renvoie à un champ inconnu « {name} »"},
+    "n_filter_column_missing": {"en": "choice_filter column '{column}' is missing from choice(s) {choices}",
+                                "fr": "la colonne « {column} » de choice_filter manque dans le(s) choix {choices}"},
+    "n_hint_add_column": {"en": "add '{column}:' to each choice", "fr": "ajoutez « {column}: » à chaque choix"},
+    "n_location_needs_level": {"en": "the location field '{name}' needs a 'level'",
+                               "fr": "le champ location « {name} » demande un « level »"},
+    "n_hint_one_of": {"en": "one of: {names}", "fr": "au choix : {names}"},
+    "n_unknown_level": {"en": "unknown location level '{level}'", "fr": "niveau de localisation inconnu « {level} »"},
+    "n_hint_levels": {"en": "levels: {names}", "fr": "niveaux : {names}"},
+    "n_level_not_location": {"en": "'level' applies to location fields, not {type}",
+                             "fr": "« level » s'applique aux champs location, pas {type}"},
+    "n_bound_number": {"en": "'{bound}' of the {type} field '{name}' must be a number",
+                       "fr": "« {bound} » du champ {type} « {name} » doit être un nombre"},
+    "n_bound_date": {"en": "'{bound}' of the {type} field '{name}' must be a date YYYY-MM-DD",
+                     "fr": "« {bound} » du champ {type} « {name} » doit être une date AAAA-MM-JJ"},
+    "n_bound_not_here": {"en": "'{bound}' applies to numbers and dates, not to the {type} field '{name}'",
+                         "fr": "« {bound} » s'applique aux nombres et aux dates, pas au champ {type} « {name} »"},
+    "n_hint_text_length": {"en": "use min_length/max_length for text",
+                           "fr": "pour un texte, utilisez min_length/max_length"},
+    "n_min_over_max": {"en": "min is greater than max for '{name}'", "fr": "min est supérieur à max pour « {name} »"},
+    "n_text_only": {"en": "'{key}' applies to text fields, not to the {type} field '{name}'",
+                    "fr": "« {key} » s'applique aux champs texte, pas au champ {type} « {name} »"},
+    "n_bad_pattern": {"en": "the pattern of '{name}' is not a valid regular expression: {error}",
+                      "fr": "le motif (pattern) de « {name} » n'est pas une expression régulière valide : {error}"},
+    "n_decimals_not_here": {"en": "'decimals' applies to decimal and money fields, not {type}",
+                            "fr": "« decimals » s'applique aux champs decimal et money, pas {type}"},
+    "n_constraint_message_alone": {"en": "'constraint_message' without a 'constraint'",
+                                   "fr": "« constraint_message » sans « constraint »"},
+    "n_calculate_needs_type": {"en": "'calculate' needs 'type: calculate' (the field '{name}' is {type})",
+                               "fr": "« calculate » demande « type: calculate » (le champ « {name} » est de type {type})"},
+    "n_default_not_choice": {"en": "the default '{value}' is not a choice of '{name}'",
+                             "fr": "la valeur par défaut « {value} » n'est pas un choix de « {name} »"},
+    "n_default_date": {"en": "the default of '{name}' must be a date YYYY-MM-DD",
+                       "fr": "la valeur par défaut de « {name} » doit être une date AAAA-MM-JJ"},
+    "n_default_number": {"en": "the default of '{name}' must be a number",
+                         "fr": "la valeur par défaut de « {name} » doit être un nombre"},
+    "n_default_boolean": {"en": "the default of '{name}' must be true or false",
+                          "fr": "la valeur par défaut de « {name} » doit être true ou false"},
+    "n_unit_needs_members": {"en": "a {unit} scheme needs 'members:' (the roster and its fields)",
+                             "fr": "un régime {unit} demande « members: » (la liste des membres et leurs champs)"},
+    "n_members_individual": {"en": "'members' applies to household and group schemes; this scheme's unit is individual",
+                             "fr": "« members » s'applique aux régimes household et group ; l'unité de ce régime "
+                                   "est individual"},
+    "n_roles_individual": {"en": "'roles' (of household members) apply to household and group schemes",
+                           "fr": "« roles » (les rôles des membres du ménage) s'applique aux régimes household et group"},
+    "n_period_backwards": {"en": "the scheme period ends before it starts",
+                           "fr": "la période du régime se termine avant de commencer"},
+    "n_not_valid_date": {"en": "'{value}' is not a valid date", "fr": "« {value} » n'est pas une date valide"},
+    "n_role_min_max": {"en": "the role '{name}' has min greater than max",
+                       "fr": "le rôle « {name} » a un min supérieur à son max"},
+    "n_members_min_max": {"en": "members.min is greater than members.max",
+                          "fr": "members.min est supérieur à members.max"},
+    "n_premium_both": {"en": "a premium has either a 'formula' or a lump_sum/per_member structure, not both",
+                       "fr": "une prime a soit une « formula », soit une structure lump_sum/per_member, pas les deux"},
+    "n_premium_nothing": {"en": "a premium needs a 'formula', a 'lump_sum' or a 'per_member' amount",
+                          "fr": "une prime demande une « formula », ou un montant « lump_sum » ou « per_member »"},
+    "n_extra_household": {"en": "extra_adult/extra_child apply to household schemes",
+                          "fr": "extra_adult/extra_child s'appliquent aux régimes household"},
+    "n_extra_birth_field": {"en": "extra adults and children are counted from a member date field: '{name}' is not one",
+                            "fr": "les adultes et enfants supplémentaires se comptent d'après un champ date des "
+                                  "membres : « {name} » n'en est pas un"},
+    "n_hint_birth_field": {"en": "set birth_date_field: to the members' date of birth",
+                           "fr": "indiquez dans birth_date_field: le champ de la date de naissance des membres"},
+    "n_members_covered": {"en": "extra_adult/extra_child need 'members_covered' (members included in the lump sum)",
+                          "fr": "extra_adult/extra_child demandent « members_covered » (les membres compris dans le forfait)"},
+    "n_wage_field": {"en": "the wage field '{name}' must be a declared number or money field",
+                     "fr": "le champ de salaire « {name} » doit être un champ déclaré de type nombre ou money"},
+    "n_hint_field_type": {"en": "it is a {type} field", "fr": "c'est un champ {type}"},
+    "n_wage_member_field": {"en": "the wage field '{name}' is a member field; a wage contribution is computed "
+                                  "per enrolled person",
+                            "fr": "le champ de salaire « {name} » est un champ des membres ; une cotisation sur le "
+                                  "salaire se calcule par personne inscrite"},
+    "n_hint_individual_scheme": {"en": "use an individual scheme (unit: individual) for formal-sector members",
+                                 "fr": "pour les affiliés du secteur formel, utilisez un régime individuel "
+                                       "(unit: individual)"},
+    "n_contributions_nothing": {"en": "contributions need a 'premium' or a 'wage' contribution",
+                                "fr": "contributions demande une prime « premium » ou une cotisation « wage »"},
+    "n_unknown_table": {"en": "unknown table '{name}'", "fr": "table inconnue « {name} »"},
+    "n_no_column": {"en": "the table '{table}' has no column '{column}'",
+                    "fr": "la table « {table} » n'a pas de colonne « {column} »"},
+    "n_needs_price": {"en": "'{code}' needs a 'price' or a 'price_from' table",
+                      "fr": "« {code} » demande un « price » ou une table « price_from »"},
+    "n_empty_age_range": {"en": "the age range is empty (min > max)", "fr": "la tranche d'âge est vide (min > max)"},
+    "n_kind_not_declared": {"en": "the benefit '{code}' is {kind}, but scheme.benefit_kinds lists only {kinds}",
+                            "fr": "la prestation « {code} » est de type {kind}, mais scheme.benefit_kinds ne "
+                                  "liste que {kinds}"},
+    "n_hint_add_kind": {"en": "add {kind} to scheme.benefit_kinds", "fr": "ajoutez {kind} à scheme.benefit_kinds"},
+    "n_key_of_other_kind": {"en": "'{key}' applies to {other} benefits, not to the {kind} benefit '{code}'",
+                            "fr": "« {key} » s'applique aux prestations {other}, pas à la prestation {kind} « {code} »"},
+    "n_no_services": {"en": "the insurance benefit '{code}' lists no covered services",
+                      "fr": "la prestation insurance « {code} » ne liste aucun service couvert"},
+    "n_hint_add_services": {"en": "add 'services:'", "fr": "ajoutez « services: »"},
+    "n_no_vouchers": {"en": "the voucher benefit '{code}' lists no vouchers",
+                      "fr": "la prestation voucher « {code} » ne liste aucun bon"},
+    "n_hint_add_vouchers": {"en": "add 'vouchers:'", "fr": "ajoutez « vouchers: »"},
+    "n_cash_needs_amount": {"en": "the cash benefit '{code}' needs an 'amount'",
+                            "fr": "la prestation cash « {code} » demande un montant « amount »"},
+    "n_cash_needs_schedule": {"en": "the cash benefit '{code}' needs a 'schedule'",
+                              "fr": "la prestation cash « {code} » demande un calendrier « schedule »"},
+    "n_hint_schedule": {"en": "e.g. schedule: {{frequency: monthly, cycles: 3}}",
+                        "fr": "par exemple schedule: {{frequency: monthly, cycles: 3}}"},
+    "n_kind_unused": {"en": "scheme.benefit_kinds lists {kind}, but no benefit is of that kind",
+                      "fr": "scheme.benefit_kinds liste {kind}, mais aucune prestation n'est de ce type"},
+    "n_unknown_recipient": {"en": "the payment recipient '{name}' is not a declared role",
+                            "fr": "le destinataire des paiements « {name} » n'est pas un rôle déclaré"},
+    "n_unknown_channel_field": {"en": "the channel field '{name}' is not declared",
+                                "fr": "le champ du canal de paiement « {name} » n'est pas déclaré"},
+    "n_payment_key": {"en": "the payment key must include '{needed}' so that no one is paid twice in a cycle",
+                      "fr": "la clé de paiement doit inclure « {needed} » pour que personne ne soit payé deux fois "
+                            "dans un cycle"},
+    "n_indicator_type": {"en": "an indicator must give a yes/no (counted) or a number (summed), not {type:t}",
+                         "fr": "un indicateur doit donner une valeur oui/non (comptée) ou un nombre (additionné), "
+                               "et non une valeur de type {type:t}"},
+    "n_indicator_field": {"en": "an indicator is disaggregated by a household or individual select_one field; "
+                                "'{name}' is not one",
+                          "fr": "un indicateur se ventile selon un champ select_one du ménage ou de l'individu ; "
+                                "« {name} » n'en est pas un"},
+    "n_combo_missing": {"en": "no category option combo for the choice(s) {choices} of '{name}'",
+                        "fr": "aucune combinaison d'options de catégorie pour le(s) choix {choices} de « {name} »"},
+    "n_hint_map_every_choice": {"en": "map every choice, so that no unit is left out",
+                                "fr": "associez chaque choix, pour qu'aucune unité ne soit oubliée"},
+    "n_org_unit_field": {"en": "org_unit_field '{name}' is not a household or individual field",
+                         "fr": "org_unit_field « {name} » n'est pas un champ du ménage ou de l'individu"},
+    # ---- workflows (definitions/workflows.py: E6xx) ---------------------------------------------------
+    "w_unknown_state": {"en": "unknown state '{state}' in the {workflow} workflow",
+                        "fr": "état inconnu « {state} » dans le workflow {workflow}"},
+    "w_hint_states": {"en": "states: {names}", "fr": "états : {names}"},
+    "w_leaves_final": {"en": "the transition '{name}' leaves the final state '{state}'",
+                       "fr": "la transition « {name} » quitte l'état final « {state} »"},
+    "w_hint_final_or_drop": {"en": "remove it from 'final' or drop the transition",
+                             "fr": "retirez-le de « final » ou supprimez la transition"},
+    "w_two_transitions": {"en": "two transitions named '{name}' leave the state '{state}'",
+                          "fr": "deux transitions nommées « {name} » quittent l'état « {state} »"},
+    "w_unknown_role": {"en": "unknown role '{role}'", "fr": "rôle inconnu « {role} »"},
+    "w_hint_roles": {"en": "roles: {names}", "fr": "rôles : {names}"},
+    "w_unreachable": {"en": "the state '{state}' of the {workflow} workflow can never be reached from '{initial}'",
+                      "fr": "l'état « {state} » du workflow {workflow} ne peut jamais être atteint depuis « {initial} »"},
+    "w_hint_unreachable": {"en": "add a transition to it or remove it",
+                           "fr": "ajoutez une transition qui y mène, ou retirez-le"},
+    "w_dead_end": {"en": "the state '{state}' of the {workflow} workflow has no way out and is not final",
+                   "fr": "l'état « {state} » du workflow {workflow} n'a aucune issue et n'est pas final"},
+    "w_hint_list_final": {"en": "list it under 'final'", "fr": "ajoutez-le sous « final »"},
+    # ---- the scheme's own test cases (evaluation/testcases.py: E701, E704, E707, E708) --------------
+    "expected_error_none": {"en": "expected the error {code} on '{path}', but there is none",
+                            "fr": "erreur {code} attendue sur « {path} », mais il n'y en a aucune"},
+    "expected_error_got": {"en": "expected the error {code} on '{path}', got {got} ({message})",
+                           "fr": "erreur {code} attendue sur « {path} », obtenue : {got} ({message})"},
+    "unexpected_error": {"en": "unexpected error on '{path}': {code} {message}",
+                         "fr": "erreur inattendue sur « {path} » : {code} {message}"},
+    "test_data_invalid": {"en": "the test data is invalid: {path}: {message}",
+                          "fr": "les données du cas de test ne sont pas valides : {path} : {message}"},
+    "hint_fix_test_data": {"en": "fix the data, or expect the error under expect.errors",
+                           "fr": "corrigez les données, ou attendez l'erreur sous expect.errors"},
+    "unknown_rule_in_test": {"en": "unknown rule '{name}' in failed_rules",
+                             "fr": "règle inconnue « {name} » dans failed_rules"},
+    "unknown_benefit_in_test": {"en": "unknown benefit '{code}' in {key}", "fr": "prestation inconnue « {code} » dans {key}"},
+    "unknown_voucher_in_test": {"en": "unknown voucher type '{type}' in vouchers",
+                                "fr": "type de bon inconnu « {type} » dans vouchers"},
+    "expected_vouchers": {"en": "expected {count} '{type}' voucher(s), got {got}",
+                          "fr": "nombre de bons « {type} » attendu : {count}, obtenu : {got}"},
+    "expected_premium_none": {"en": "expected a premium, but the scheme declares none",
+                              "fr": "prime attendue, mais le régime n'en déclare aucune"},
 }
 
 register(MESSAGES)
+
+
+# ---- a library's own English, in French when it is one of the usual texts ---------------------------
+# (pattern matched on the whole English text, French with its groups \1, \2)
+TECHNICAL_FR: tuple[tuple[str, str], ...] = (
+    # PyYAML: what is wrong
+    (r"mapping values are not allowed here", "un « : » n'est pas permis ici"),
+    (r"mapping keys are not allowed here", "une clé n'est pas permise ici"),
+    (r"sequence entries are not allowed here", "un élément de liste (« - ») n'est pas permis ici"),
+    (r"found character (.+) that cannot start any token", r"le caractère \1 ne peut commencer aucun élément"),
+    (r"expected <block end>, but found (.+)", r"fin de bloc attendue, mais trouvé : \1"),
+    (r"expected ',' or '\]', but got (.+)", r"« , » ou « ] » attendu, mais trouvé : \1"),
+    (r"expected ',' or '\}', but got (.+)", r"« , » ou « } » attendu, mais trouvé : \1"),
+    (r"expected the node content, but found (.+)", r"valeur attendue, mais trouvé : \1"),
+    (r"expected a comment or a line break, but found (.+)", r"commentaire ou fin de ligne attendu, mais trouvé : \1"),
+    (r"expected alphabetic or numeric character, but found (.+)", r"lettre ou chiffre attendu, mais trouvé : \1"),
+    (r"could not find expected ':'", "le « : » attendu est introuvable"),
+    (r"found unexpected end of stream", "fin du texte inattendue"),
+    (r"found undefined alias (.+)", r"alias non défini \1"),
+    (r"found unknown escape character (.+)", r"caractère d'échappement inconnu \1"),
+    (r"but found another document", "un second document commence ici"),
+    (r"found unexpected document separator", "séparateur de documents inattendu"),
+    # PyYAML: where it was
+    (r"expected a single document in the stream", "alors qu'un seul document est attendu"),
+    (r"while scanning for the next token", "en lisant l'élément suivant"),
+    (r"while parsing a block mapping", "dans un bloc de clés"),
+    (r"while parsing a flow mapping", "dans des clés entre {...}"),
+    (r"while parsing a block collection", "dans une liste"),
+    (r"while parsing a flow sequence", "dans une liste entre [...]"),
+    (r"while parsing a node", "en lisant une valeur"),
+    (r"while scanning a simple key", "en lisant une clé"),
+    (r"while scanning a (?:double-)?quoted scalar", "en lisant un texte entre guillemets"),
+    (r"while scanning a block scalar", "en lisant un bloc de texte"),
+    (r"while scanning an alias", "en lisant un alias"),
+    (r"while scanning an anchor", "en lisant une ancre"),
+    (r"while (?:scanning|parsing) a tag", "en lisant une balise"),
+    (r"while scanning a directive", "en lisant une directive"),
+    # a regular expression (re.error)
+    (r"unterminated character set at position (\d+)", r"ensemble de caractères [...] non refermé à la position \1"),
+    (r"missing \), unterminated subpattern at position (\d+)", r"parenthèse non refermée à la position \1"),
+    (r"unbalanced parenthesis at position (\d+)", r"parenthèse fermante en trop à la position \1"),
+    (r"nothing to repeat at position (\d+)", r"rien à répéter à la position \1"),
+    (r"multiple repeat at position (\d+)", r"répétition multiple à la position \1"),
+    (r"bad escape (.+) at position (\d+)", r"échappement invalide \1 à la position \2"),
+    (r"bad character range (.+) at position (\d+)", r"intervalle de caractères invalide \1 à la position \2"),
+    # the system's reason a file cannot be read
+    (r"No such file or directory", "fichier ou dossier introuvable"),
+    (r"Permission denied", "permission refusée"),
+    (r"Is a directory", "c'est un dossier, pas un fichier"),
+    (r"Not a directory", "une partie du chemin n'est pas un dossier"),
+    (r"File name too long", "nom de fichier trop long"),
+)
+_TECHNICAL_FR = tuple((re.compile(pattern), french) for pattern, french in TECHNICAL_FR)
+
+
+class Technical:
+    """A param that is a library's own English text: in English as it is, in French when it is a usual one."""
+
+    def __init__(self, english: str, prefix: str = ""):
+        self.english = english
+        self.prefix = prefix  # written before it in every language (" " after the previous words)
+
+    def text(self, lang: str | None = "en") -> str:
+        if base_language(lang) == "fr":
+            for pattern, french in _TECHNICAL_FR:
+                m = pattern.fullmatch(self.english)
+                if m:
+                    return self.prefix + m.expand(french)
+        return self.prefix + self.english
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Technical({self.english!r})"
