@@ -3,8 +3,9 @@
 Locations (a hierarchy: the parent is chosen, the materialised path is computed on save and
 moved with the subtree), facilities, users (a password field that is hashed, role
 assignments inline), role assignments, price lists and their entries, the service and item
-catalogue, ICD-10 codes, and scheme versions read-only with their YAML and a line diff from
-the version before.
+catalogue, ICD-10 codes, and scheme versions read-only with their YAML and what changed from
+the version before: first in meaning (the semantic diff of `analysis.diff`, as the versions
+page says it), then line by line.
 
 Access: signed in and the `reference.manage` permission (administrators) for everything;
 scheme versions also for the `schemes.versions` roles, limited to their schemes. Anyone else
@@ -40,6 +41,9 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from ..analysis.diff import diff_schemes, grouped
+from ..definitions import compile_text
+from ..definitions.model import Scheme
 from ..registry import audit
 from ..storage.models import (
     CatalogueEntry,
@@ -55,6 +59,7 @@ from ..storage.models import (
     User,
 )
 from .auth import hash_password
+from .i18n import current_language
 from .permissions import ROLES, assignments, can
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
@@ -596,7 +601,45 @@ class SchemeVersionView(Protected, ModelView):
                 SchemeVersion.code == model.code, SchemeVersion.id < model.id).order_by(SchemeVersion.id.desc()).limit(1))
             kwargs["previous"] = previous
             kwargs["diff"] = version_diff(previous, model) if previous is not None else []
+            kwargs["lang"] = lang = current_language()
+            kwargs["changes"], kwargs["changes_note"] = (semantic_diff(previous, model, lang) if previous is not None
+                                                         else (None, None))
         return super().render(template, **kwargs)
+
+
+def compiled(row: SchemeVersion, lang: str) -> tuple[Scheme | None, str | None]:
+    """The stored text compiled by today's compiler, or None and the first problem said in `lang` when
+    it no longer compiles. The version being served comes from the catalogue; an older one is compiled
+    here and not kept (a page seldom read; the catalogue keeps what records need)."""
+    from .app import catalog
+
+    if catalog().version_id(row.code) == row.id:
+        scheme = catalog().current(row.code)
+        if scheme is not None and scheme.text == row.yaml_text:
+            return scheme, None
+    result = compile_text(row.yaml_text, row.file_name, run_tests=False)
+    if result.scheme is not None:
+        return result.scheme, None
+    problems = result.errors or result.diagnostics
+    return None, problems[0].text(lang) if problems else _("it does not compile")
+
+
+def semantic_diff(old: SchemeVersion, new: SchemeVersion, lang: str) -> tuple[list | None, str | None]:
+    """(changes grouped by section, as the versions page shows them, None), or (None, a note saying
+    which version cannot be compared and its first problem): the line diff is shown either way."""
+    new_scheme, problem = compiled(new, lang)
+    if new_scheme is None:
+        return None, _("This version cannot be compared field by field: %(error)s", error=problem)
+    old_scheme, problem = compiled(old, lang)
+    if old_scheme is None:
+        return None, _("The previous version (%(version)s) cannot be compared field by field: %(error)s",
+                       version=old.version, error=problem)
+    try:
+        return grouped(diff_schemes(old_scheme, new_scheme)), None
+    except Exception:  # noqa: BLE001 - a bug of the diff must not take the page (and its line diff) down
+        current_app.logger.exception("semantic diff of scheme versions %s and %s", old.id, new.id)
+        return None, _("This version cannot be compared field by field: %(error)s",
+                       error=_("the comparison failed; the line diff below is complete"))
 
 
 def version_diff(old: SchemeVersion, new: SchemeVersion) -> list[tuple[str, str]]:
