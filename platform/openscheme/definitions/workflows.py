@@ -8,7 +8,9 @@ and every role exists.
 
 from __future__ import annotations
 
-from ..formulas.checker import suggest
+from ..formulas.checker import suggest, suggestion
+from ..formulas.messages import say
+from . import messages as _messages  # noqa: F401 - registers the w_* messages with `say`
 from .fields import text_of
 from .model import Transition, Workflow
 from .schema import STAFF_ROLES
@@ -93,7 +95,9 @@ def build_one(compiler, name: str, spec: dict, path: tuple, declared: bool) -> W
     def known(state, where):
         if state not in states:
             c.error("E602", f"unknown state '{state}' in the {name} workflow", where,
-                    suggest(state, states) or "states: " + ", ".join(states))
+                    suggest(state, states) or "states: " + ", ".join(states),
+                    said=say("w_unknown_state", state=state, workflow=name),
+                    hint_said=suggestion(state, states) or say("w_hint_states", names=", ".join(states)))
             return False
         return True
 
@@ -111,16 +115,19 @@ def build_one(compiler, name: str, spec: dict, path: tuple, declared: bool) -> W
                 known(s, tpath + ("from",) if isinstance(t["from"], str) else tpath + ("from", j))
                 if s in final:
                     c.error("E607", f"the transition '{t['name']}' leaves the final state '{s}'", tpath + ("from",),
-                            "remove it from 'final' or drop the transition")
+                            "remove it from 'final' or drop the transition",
+                            said=say("w_leaves_final", name=t["name"], state=s), hint_said=say("w_hint_final_or_drop"))
                 key = (s, t["name"])
                 if key in seen:
-                    c.error("E605", f"two transitions named '{t['name']}' leave the state '{s}'", tpath + ("name",))
+                    c.error("E605", f"two transitions named '{t['name']}' leave the state '{s}'", tpath + ("name",),
+                            said=say("w_two_transitions", name=t["name"], state=s))
                 seen.add(key)
         known(t["to"], tpath + ("to",))
         for j, role in enumerate(t["roles"]):
             if role not in ROLES:
                 c.error("E603", f"unknown role '{role}'", tpath + ("roles", j),
-                        suggest(role, ROLES) or "roles: " + ", ".join(ROLES))
+                        suggest(role, ROLES) or "roles: " + ", ".join(ROLES), said=say("w_unknown_role", role=role),
+                        hint_said=suggestion(role, ROLES) or say("w_hint_roles", names=", ".join(ROLES)))
         transitions.append(Transition(t["name"], text_of(t.get("label", t["name"].replace("_", " "))),
                                       sources, t["to"], tuple(t["roles"])))
     wf = Workflow(name, spec["initial"], tuple(states), tuple(final), tuple(transitions), declared)
@@ -138,8 +145,10 @@ def build_one(compiler, name: str, spec: dict, path: tuple, declared: bool) -> W
     for i, s in enumerate(states):
         if s not in reached and s in states:
             c.error("E604", f"the state '{s}' of the {name} workflow can never be reached from '{wf.initial}'",
-                    path + ("states", i), "add a transition to it or remove it")
+                    path + ("states", i), "add a transition to it or remove it",
+                    said=say("w_unreachable", state=s, workflow=name, initial=wf.initial), hint_said=say("w_hint_unreachable"))
         elif s not in final and not wf.transitions_from(s):
             c.error("W606", f"the state '{s}' of the {name} workflow has no way out and is not final",
-                    path + ("states", i), "list it under 'final'", severity="warning")
+                    path + ("states", i), "list it under 'final'", severity="warning",
+                    said=say("w_dead_end", state=s, workflow=name), hint_said=say("w_hint_list_final"))
     return wf
