@@ -113,6 +113,16 @@ TEXTS: dict[str, str] = {
                                                "     disaggregate_by: {field: region, combos: {URR: u, XXX: x}}}\n"
                                                "  - {name: c, formula: 'true', data_element: z, org_unit_field: villag,\n"
                                                "     disaggregate_by: {field: villag, combos: {a: b}}}\n\npayments:")),
+    "e326_e320_e360_more": sub(GM, ("    type: text\n    required: true\n    label: {en: Village",
+                                    "    type: location\n    level: zzqqx\n    required: true\n    label: {en: Village"),
+                               ("    - preset: date_of_birth", "    - {name: size, type: integer, min: abc}"),
+                               ("payments:", "contributions: {frequency: yearly}\n\npayments:")),
+    "e306_conditions_and_indicators": sub(GM, ("    schedule: {frequency: monthly, cycles: 3, start: 2020-08-01}",
+                                               "    schedule: {frequency: monthly, cycles: 3, start: 2020-08-01}\n"
+                                               "    conditions:\n      - {name: c, formula: 'true', reason: r}\n"
+                                               "      - {name: c, formula: 'true', reason: r}"),
+                                          ("payments:", "indicators:\n  - {name: a, formula: 'true', data_element: x}\n"
+                                                        "  - {name: a, formula: 'true', data_element: y}\n\npayments:")),
     # ---- workflows (E6xx) -------------------------------------------------------------------------
     "e602_e603_e605_e607_w606": sub(WF, ("final: [paid, cancelled, on_hold]", "final: [paid, cancelled, gone]"),
                                     ("to: approved, roles: [payment_officer]}",

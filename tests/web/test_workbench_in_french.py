@@ -75,3 +75,16 @@ def test_a_proposal_of_a_broken_formula_says_why_in_french(app, session):
     assert str(info.value) == "E410 unknown name 'distrct'"
     assert info.value.text("fr") == "erreur dans la formule : E410 nom inconnu « distrct »"
     session.rollback()
+
+
+def test_a_formula_that_breaks_the_schemes_own_tests_is_explained_in_french(client, users, analyste):
+    """The scheme's test cases fail with their computation (the hint) in French too."""
+    login(client, analyste)
+    r = client.post(f"/s/{NAFA}/workbench/preview", data={
+        "target": "benefits.nafa_quick.amount", "formula": "min(base_amount + 120 * count(members), max_amount)",
+        "as_of": "2020-08-01"})
+    text = visible(r.get_data(as_text=True))
+    assert "E706 cas de test « household of 7 in Basse » : montant attendu pour nafa_quick" in text
+    assert "(montant = min(base_amount + 120 * count(members), max_amount);" in text
+    no_english(text)
+    assert not re.search(r"(?<![_a-z])amount =", text) and "per cycle" not in text
