@@ -34,6 +34,7 @@ bp = Blueprint("claims_api", __name__, url_prefix="/api/v1")
 bp.before_request(api._authenticate)
 bp.register_error_handler(ApiError, api._api_error)
 bp.register_error_handler(HTTPException, api._http_exception)
+bp.register_error_handler(Exception, api._unexpected)  # logged, rolled back, a JSON 500 like /api/v1's
 for _status in api.HTTP_CODES:
     bp.register_error_handler(_status, api._http_exception)
 
@@ -86,8 +87,13 @@ def claim_json(claim: ClaimRecord) -> dict:
                       for x in claim.lines]}
 
 
+# ids are 32-bit (PostgreSQL INTEGER); a bigger number in the address is no claim (SQLite cannot even take
+# one beyond 64 bits as a parameter)
+MAX_ID = 2**31 - 1
+
+
 def load_claim(claim_id: int, permission: str) -> ClaimRecord:
-    claim = db_session().get(ClaimRecord, claim_id)
+    claim = db_session().get(ClaimRecord, claim_id) if claim_id <= MAX_ID else None
     if claim is None:
         raise ApiError(404, "unknown_claim", t("There is no claim %(id)s.", id=claim_id))
     if not can(current_user, permission, claim.scheme_code) or not facility_allowed(permission, claim.scheme_code,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date
 
 from flask import Blueprint, Response, request, url_for
@@ -49,6 +50,7 @@ from .claims_views import facility_allowed, insurance_schemes, service
 log = logging.getLogger("openscheme.fhir")
 bp = Blueprint("fhir", __name__, url_prefix="/fhir/R4")
 FHIR_JSON = "application/fhir+json"
+NUMERIC_ID_RE = re.compile(r"^[0-9]{1,11}\Z")
 
 
 class FhirError(Exception):
@@ -81,6 +83,7 @@ def outcome_response(status: int, issues: list[dict]) -> Response:
 @bp.before_request
 def _authenticate():
     """Bearer token or anonymous (then @requires answers 401); a bad token gets an OperationOutcome."""
+    api.check_address()
     if not api.bearer_login():
         return fhir_response(for_status(401, "The token is unknown or has expired: ask for a new one at "
                                              "/api/v1/token.", "bad_token"), 401)
@@ -175,8 +178,15 @@ def claim_parts(claim: ClaimRecord):
     return scheme, s.get(Individual, claim.individual_id), s.get(Facility, claim.facility_id)
 
 
+def numeric_id(rid: str | None) -> int | None:
+    """The number of a logical id made of ASCII digits ("²" and "٣" are digits to str.isdigit, not to int or
+    to the database), or None."""
+    return int(rid) if rid and NUMERIC_ID_RE.match(rid) else None
+
+
 def load_claim(rid: str, permission: str) -> ClaimRecord:
-    claim = db_session().get(ClaimRecord, int(rid)) if rid.isdigit() and len(rid) < 12 else None
+    number = numeric_id(rid)
+    claim = db_session().get(ClaimRecord, number) if number is not None else None
     if claim is None:
         raise FhirError(404, f"There is no Claim {rid}.")
     if not can(current_user, permission, claim.scheme_code) or not facility_allowed(permission, claim.scheme_code,
@@ -269,7 +279,8 @@ def group_read(rid: str):
 @requires("coverage.verify")
 def coverage_read(rid: str):
     s = db_session()
-    policy = s.get(Policy, int(rid)) if rid.isdigit() and len(rid) < 12 else None
+    number = numeric_id(rid)
+    policy = s.get(Policy, number) if number is not None else None
     scheme = catalog().current(policy.scheme_code) if policy else None
     if policy is None or scheme is None:
         raise FhirError(404, f"There is no Coverage {rid}.")
@@ -353,8 +364,8 @@ def claim_submit():
     data = fclaim.to_service(resource)
     data["insuree"] = person.uid
     policy_ref = fclaim.coverage_id(resource)
-    if policy_ref and policy_ref.isdigit() and len(policy_ref) < 12:
-        policy = db_session().get(Policy, int(policy_ref))
+    if numeric_id(policy_ref) is not None:
+        policy = db_session().get(Policy, numeric_id(policy_ref))
         if policy is not None and policy.scheme_code == scheme.code:
             data["benefit"] = policy.benefit_code
     from ..web.insurance import allowed_facility_ids

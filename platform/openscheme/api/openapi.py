@@ -13,6 +13,9 @@ from ..definitions.model import Scheme
 from .describe import component_name, record_schemas
 
 API_VERSION = "1.0.0"
+# timestamps are the server's local time without an offset (not an RFC 3339 date-time, which needs one)
+LOCAL_TIME = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+              "description": "The server's local time, YYYY-MM-DDThh:mm:ss (no offset)."}
 
 
 def ref(name: str) -> dict:
@@ -33,7 +36,8 @@ def response(description: str, schema: dict | None = None, headers: dict | None 
 
 
 ERROR_RESPONSES = {
-    "BadRequest": "The request cannot be understood (bad JSON: line, column and position are given).",
+    "BadRequest": "The request cannot be understood (bad JSON: line, column and position are given; a text "
+                  "that cannot be stored: its path).",
     "Unauthorized": "No token, or an unknown or expired one.",
     "Forbidden": "The user's role does not allow this, for this scheme or location.",
     "NotFound": "No such scheme or record.",
@@ -77,7 +81,7 @@ def common_schemas() -> dict:
         "Token": {
             "type": "object", "required": ["token", "token_type"],
             "properties": {"token": {"type": "string"}, "token_type": {"const": "Bearer"},
-                           "expires_at": {"type": ["string", "null"], "format": "date-time"}},
+                           "expires_at": LOCAL_TIME},
         },
         "SchemeSummary": {
             "type": "object", "required": ["code", "version", "title", "unit"],
@@ -138,8 +142,7 @@ def common_schemas() -> dict:
                 "row_version": {"type": "integer", "description": "Send it back in If-Match to update."},
                 "active": {"type": "boolean"}, "location_code": {"type": ["string", "null"]},
                 "location_path": {"type": "string"},
-                "created_at": {"type": ["string", "null"], "format": "date-time"},
-                "updated_at": {"type": ["string", "null"], "format": "date-time"},
+                "created_at": LOCAL_TIME, "updated_at": LOCAL_TIME,
                 "record": ref("Record"),
                 "members": {"type": "array", "items": {"type": "object", "properties": {
                     "uid": {"type": "string"}, "position": {"type": "integer"},

@@ -47,6 +47,7 @@ log = logging.getLogger("openscheme.api")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 LANG_RE = re.compile(r"^[a-z]{2,3}([_-][a-z0-9]{2,8})?$", re.I)
+VERSION_RE = re.compile(r"^[0-9]{1,18}$")
 
 
 class ApiError(Exception):
@@ -180,13 +181,48 @@ def json_body(optional: bool = False):
     except UnicodeDecodeError as exc:
         raise ApiError(400, "bad_json", t("The body is not UTF-8 text."), position=exc.start) from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ApiError(400, "bad_json", t("The body is not valid JSON: %(problem)s (line %(line)s, column %(column)s).",
                                           problem=exc.msg, line=exc.lineno, column=exc.colno),
                        line=exc.lineno, column=exc.colno, position=exc.pos) from None
     except (RecursionError, ValueError):
         raise ApiError(400, "bad_json", t("The body is not valid JSON: it is nested too deeply or a number is too long.")) from None
+    if "\\u" in text:  # only a \u escape can make a NUL or half a surrogate pair (raw ones are refused above)
+        _check_text(data)
+    return data
+
+
+BAD_CHAR_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_text(data) -> None:
+    """400 naming the path of the first text (value or key) that holds U+0000 or half of a UTF-16 surrogate
+    pair ("\\ud800" alone): neither can be stored (PostgreSQL refuses NUL, UTF-8 has no lone surrogate)."""
+    stack = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key in value:
+                if BAD_CHAR_RE.search(key):
+                    name = ascii(key)[1:-1]  # the key itself cannot be sent back as it is
+                    _bad_text(f"{path}.{name}" if path else name, name, key)
+            stack.extend((f"{path}.{key}" if path else key, v) for key, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and BAD_CHAR_RE.search(value):
+            _bad_text(path, re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1]), value)
+
+
+def _bad_text(path: str, field: str, text: str):
+    char = BAD_CHAR_RE.search(text).group()
+    where = path or t("the body")
+    if char == "\x00":
+        message = t("%(path)s holds the character U+0000 (NUL), which no text may hold.", path=where)
+    else:
+        message = t("%(path)s holds half of a UTF-16 surrogate pair (%(escape)s) without its other half: it is not "
+                    "Unicode text.", path=where, escape=ascii(char)[1:-1])
+    raise ApiError(400, "bad_text", message, path=path, field=field)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -264,9 +300,22 @@ def bearer_login() -> bool:
     return True
 
 
+def check_address() -> None:
+    """400 for a NUL character in the address or its query (?q=%00): no text may hold one, and PostgreSQL
+    refuses it in a query - the parameter is named, like a field."""
+    values = [(name, value) for name, value in (request.view_args or {}).items() if isinstance(value, str)]
+    values += [(name, name) for name in request.args] + list(request.args.items(multi=True))
+    for name, value in values:
+        if "\x00" in value:
+            name = ascii(name)[1:-1]
+            raise ApiError(400, "bad_text", t("%(path)s holds the character U+0000 (NUL), which no text may hold.",
+                                              path=name), path=name, field=name)
+
+
 @bp.before_request
 def _authenticate():
     """Bearer token or anonymous; asking for a token needs neither."""
+    check_address()
     if request.endpoint == "api.token" and request.method == "POST":
         g.api_token = None
         _set_user(None)
@@ -333,7 +382,7 @@ def _if_match(unit, required: bool = True) -> int | None:
         if part.startswith("W/"):
             part = part[2:]
         part = part.strip('"')
-        if part.isdigit():
+        if VERSION_RE.match(part):  # ASCII digits only: "²".isdigit() is true, and int() refuses it
             versions.append(int(part))
     if unit.row_version not in versions:
         raise ApiError(412, "version_mismatch", t("Someone else changed this record meanwhile: read it again, then send your change."),
@@ -387,6 +436,8 @@ def _dummy_check(password: str) -> None:
 def token():
     """Exchange a username and password for a bearer token (throttled like the web login, audited)."""
     body = json_body(optional=True) if not request.form else request.form.to_dict()
+    if request.form:
+        _check_text(body)  # (a form's text is checked like the JSON's: username=%00 was a 500 on PostgreSQL)
     if not isinstance(body, dict):
         body = {}
     username = str(body.get("username") or "").strip()[:64]

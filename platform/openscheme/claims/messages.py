@@ -32,6 +32,8 @@ MESSAGES = {
     "submit_role": {"en": "Your role may not submit claims in this scheme.",
                     "fr": "Votre rôle ne permet pas de soumettre des demandes dans ce régime."},
     "not_object": {"en": "Send the claim as a JSON object.", "fr": "Envoyez la demande sous forme d'objet JSON."},
+    "too_much": {"en": "The lines add up to %(total)s: a claim can ask for %(max)s at most.",
+                 "fr": "Les lignes totalisent %(total)s : une demande peut réclamer %(max)s au plus."},
     # verification (claims/coverage.py): the cover of a benefit today, and each service's
     "cover_no_policy": {"en": "no policy", "fr": "aucune police"},
     "cover_pending": {"en": "enrolled, premium not fully paid", "fr": "inscrit, prime pas entièrement payée"},
@@ -65,6 +67,9 @@ MESSAGES = {
                         "fr": "la quantité approuvée doit être comprise entre 0 et %(max)s"},
     "adjust_price": {"en": "the price must be 0 or more, with at most 2 decimals",
                      "fr": "le prix doit être de 0 ou plus, avec 2 décimales au plus"},
+    "adjust_price_max": {"en": "the price can be %(max)s at most", "fr": "le prix peut être de %(max)s au plus"},
+    "adjust_too_much": {"en": "the claim would then be worth %(total)s: %(max)s at most",
+                        "fr": "la demande vaudrait alors %(total)s : %(max)s au plus"},
     "adjust_number": {"en": "quantity and price must be numbers", "fr": "la quantité et le prix doivent être des nombres"},
     "adjust_nothing": {"en": "change the quantity or the price", "fr": "modifiez la quantité ou le prix"},
     "not_covered": {"en": "%(code)s is not covered by the benefit", "fr": "%(code)s n'est pas couvert par la prestation"},

@@ -51,6 +51,9 @@ from .reasons import reason as stored_reason
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.\-]{0,63}$")
 ICD_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 MAX_LINES = 50
+MAX_PRICE = Decimal("999999999999")
+# the amounts of a claim and its lines are stored as MONEY, NUMERIC(14, 2): PostgreSQL refuses more
+MAX_AMOUNT = Decimal("999999999999.99")
 PENDING_CHUNK = 20_000
 CARE_TYPES = ("out_patient", "in_patient")
 
@@ -289,8 +292,8 @@ class ClaimService:
             known = set()
             if benefit is not None:
                 known = {s.code for s in benefit.services + benefit.items}
-            if facility is not None:
-                known |= set(self.price_list(facility))
+            prices = self.price_list(facility) if facility is not None else {}
+            known |= set(prices)
             for i, line in enumerate(lines):
                 path = f"lines[{i}]"
                 if not isinstance(line, dict):
@@ -312,7 +315,7 @@ class ClaimService:
                 if price not in (None, ""):
                     try:
                         price = Decimal(str(price).strip())
-                        if not price.is_finite() or price < 0 or price != money(price) or price > Decimal("999999999999"):
+                        if not price.is_finite() or price < 0 or price != money(price) or price > MAX_PRICE:
                             raise InvalidOperation
                     except (InvalidOperation, ValueError):
                         err(f"{path}.price", "C07", "price")
@@ -320,6 +323,11 @@ class ClaimService:
                 else:
                     price = None
                 parsed.append({"code": lcode, "quantity": qty, "price": price})
+            # the most the claim can be worth (asked or valued: the price asked or the list's, whichever is higher)
+            total = sum((max(line["price"] or 0, prices.get(line["code"]) or 0) * line["quantity"]
+                         for line in parsed if line["quantity"] is not None), Decimal(0))
+            if total > MAX_AMOUNT:
+                err("lines", "C07", "too_much", total=f"{total:.2f}", max=f"{MAX_AMOUNT:.2f}")
         values["lines"] = parsed
         return values, errors
 
@@ -539,6 +547,8 @@ class ClaimService:
                 quantity = None
             if price not in (None, ""):
                 price = Decimal(str(price).strip())
+                if price.is_finite() and price > MAX_PRICE:  # (before money(): 1E+30 has no cents in 28 digits)
+                    raise ClaimError("price", msg("adjust_price_max", self.lang, max=f"{MAX_PRICE}"), 422)
                 if not price.is_finite() or price < 0 or price != money(price):
                     raise ClaimError("price", msg("adjust_price", self.lang), 422)
             else:
@@ -547,6 +557,11 @@ class ClaimService:
             raise ClaimError("number", msg("adjust_number", self.lang), 422) from None
         if quantity is None and price is None:
             raise ClaimError("nothing", msg("adjust_nothing", self.lang), 422)
+        total = sum(((price if x is line and price is not None else x.price or 0) *
+                     (quantity if x is line and quantity is not None else x.quantity_approved or 0)
+                     for x in claim.lines), Decimal(0))
+        if total > MAX_AMOUNT:  # what the lines would be valued at: stored as MONEY
+            raise ClaimError("price", msg("adjust_too_much", self.lang, total=f"{total:.2f}", max=f"{MAX_AMOUNT:.2f}"), 422)
         if quantity is not None:
             if quantity > 0 and line.code not in {s.code for s in benefit.services + benefit.items}:
                 raise ClaimError("not_covered", msg("not_covered", self.lang, code=line.code), 422)

@@ -96,7 +96,8 @@ def _first(values):
 def _code(concept_: dict | None, system: str | None = None) -> str | None:
     if not isinstance(concept_, dict):
         return None
-    codings = [c for c in concept_.get("coding") or [] if isinstance(c, dict)]
+    codings = concept_.get("coding")
+    codings = [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
     if system:
         preferred = [c for c in codings if c.get("system") == system]
         codings = preferred or codings

@@ -11,6 +11,7 @@ from ..claims.coverage import BenefitCover
 from ..claims.messages import msg
 from .common import (
     BENEFIT_TYPE,
+    ID_RE,
     SID_CATEGORY,
     SID_SERVICE,
     concept,
@@ -83,11 +84,13 @@ def _insurance(scheme, cover: BenefitCover, lang: str = "en") -> dict:
 def eligibility_response(scheme, person, covers: list[BenefitCover], on: date, request: dict,
                          lang: str = "en") -> dict:
     req_ref = {"display": "CoverageEligibilityRequest (not stored)"}
-    if isinstance(request.get("id"), str) and request["id"]:
+    if isinstance(request.get("id"), str) and ID_RE.match(request["id"]):  # a FHIR id, or not echoed
         req_ref = {"reference": f"CoverageEligibilityRequest/{request['id']}"}
     ident = request.get("identifier")
-    if isinstance(ident, list) and ident and isinstance(ident[0], dict) and ident[0].get("value"):
-        req_ref["identifier"] = {k: ident[0][k] for k in ("system", "value") if ident[0].get(k)}
+    first = ident[0] if isinstance(ident, list) and ident and isinstance(ident[0], dict) else {}
+    if isinstance(first.get("value"), str) and first["value"]:
+        # echoed back: strings only (a number or an object is not an identifier's system or value)
+        req_ref["identifier"] = {k: first[k] for k in ("system", "value") if isinstance(first.get(k), str) and first[k]}
     out = {"resourceType": "CoverageEligibilityResponse", "status": "active", "purpose": request_purpose(request),
            "patient": patient_ref(person), "servicedDate": on.isoformat(), "created": date.today().isoformat(),
            "request": req_ref, "outcome": "complete", "insurer": payor(scheme, lang),
