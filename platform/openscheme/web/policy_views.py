@@ -76,6 +76,13 @@ def unit_label(unit) -> str:
 # ---- lists ------------------------------------------------------------------------------
 
 
+
+def policies_page(template: str, http_status: int = 200, **context):
+    """A policies page; `monthly` (a scheme paid by monthly contributions) decides its menu and words."""
+    context.setdefault("monthly", terms.is_monthly(context["scheme"]))
+    return render(template, http_status, **context)
+
+
 @bp.route("/s/<scheme>/policies/")
 @requires("policies.view")
 def index(scheme: str):
@@ -91,7 +98,7 @@ def index(scheme: str):
         q = q.where(model.uid == uid)
     page = int_arg("page", 1)
     rows = session().execute(q.order_by(Policy.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return render("policies/index.html", scheme=sch, rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+    return policies_page("policies/index.html", scheme=sch, rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
                   status=status, q=request.args.get("q") or "", states=sch.workflows["enrolment"].states,
                   monthly=terms.is_monthly(sch), unit_label=unit_label)
 
@@ -102,7 +109,7 @@ def renewals(scheme: str):
     sch = insurance_scheme(scheme)
     days = int_arg("days", 30, 1, 366)
     rows = policies().renewals_due(sch.code, days, scope_paths=scope_paths(current_user, "policies.view", sch.code))
-    return render("policies/renewals.html", scheme=sch, rows=rows, days=days, unit_label=unit_label)
+    return policies_page("policies/renewals.html", scheme=sch, rows=rows, days=days, unit_label=unit_label)
 
 
 @bp.route("/s/<scheme>/policies/expire", methods=["POST"])
@@ -123,7 +130,7 @@ def arrears(scheme: str):
         abort(404)
     employer = (request.args.get("employer") or "").strip() or None
     rows = formal.arrears(session(), sch, date.today(), employer, scope_paths(current_user, "policies.view", sch.code))
-    return render("policies/arrears.html", scheme=sch, rows=rows, employer=employer, name=display_name)
+    return policies_page("policies/arrears.html", scheme=sch, rows=rows, employer=employer, name=display_name)
 
 
 @bp.route("/s/<scheme>/employers")
@@ -142,7 +149,7 @@ def employers(scheme: str):
         counts = dict(session().execute(select(column, func.count()).where(Individual.scheme_code == sch.code,
                                                                            Individual.active.is_(True))
                                         .group_by(column)).all())
-    return render("policies/employers.html", scheme=sch, rows=rows, counts=counts)
+    return policies_page("policies/employers.html", scheme=sch, rows=rows, counts=counts)
 
 
 # ---- enrolment ---------------------------------------------------------------------------
@@ -186,7 +193,7 @@ def new(scheme: str):
         except PolicyError as exc:
             error = exc.message
         existing = svc.policies_of(unit)
-    return render("policies/new.html", 422 if error else 200, scheme=sch, unit=unit, uid=uid or "",
+    return policies_page("policies/new.html", 422 if error else 200, scheme=sch, unit=unit, uid=uid or "",
                   benefits=benefits, benefit_code=benefit_code, on=on or date.today(), quote=quote, error=error,
                   existing=existing, unit_label=unit_label)
 
@@ -207,7 +214,7 @@ def view(policy_id: int):
     schedule = formal.policy_schedule(session(), sch, policy) if monthly else []
     shares = formal.shares(sch, unit) if monthly else None
     renewal = session().scalar(select(Policy).where(Policy.renewal_of_id == policy.id))
-    return render("policies/view.html", scheme=sch, policy=policy, unit=unit, unit_label=unit_label(unit),
+    return policies_page("policies/view.html", scheme=sch, policy=policy, unit=unit, unit_label=unit_label(unit),
                   contributions=svc.contributions(policy), paid=svc.paid(policy), balance=svc.balance(policy),
                   steps=steps, monthly=monthly, schedule=schedule, shares=shares, today=date.today(),
                   explanation=explanations.lines(policy.premium_explanation, current_language()), payers=PAYERS,
@@ -255,7 +262,7 @@ def receipt(contribution_id: int):
     policy, unit = load_policy(contribution.policy_id, "policies.view")
     sch = catalog().by_version(policy.scheme_version_id) or insurance_scheme(policy.scheme_code)
     svc = policies()
-    return render("policies/receipt.html", scheme=sch, c=contribution, policy=policy, unit_label=unit_label(unit),
+    return policies_page("policies/receipt.html", scheme=sch, c=contribution, policy=policy, unit_label=unit_label(unit),
                   paid=svc.paid(policy), balance=svc.balance(policy), method_labels=method_labels(sch), payers=PAYERS)
 
 
