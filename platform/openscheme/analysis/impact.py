@@ -298,7 +298,7 @@ def explain(scheme: Scheme, values: dict, as_of: date, codes, lang: str | None =
     for r in rules:
         line = (say("rule_pass", words, name=r.name) if r.passed
                 else say("rule_fail", words, name=r.name, reason=r.reason))
-        lines.append(line + (f" ({r.error})" if r.error else ""))
+        lines.append(line + (f" ({r.error_text(words)})" if r.error else ""))
         steps = ex.lines(r.parts, words, lang) if r.parts else r.steps
         lines += [f"    {step}" for step in steps]
     got: dict[str, Decimal] = {}
@@ -309,7 +309,7 @@ def explain(scheme: Scheme, values: dict, as_of: date, codes, lang: str | None =
         try:
             outcome = evaluate_benefit(scheme, b, values, as_of, eligible, lang)
         except FormulaRuntimeError as exc:
-            lines.append(say("cannot_compute", words, code=code, error=exc.message))
+            lines.append(say("cannot_compute", words, code=code, error=exc.text(words)))
             got[code] = Decimal(0)
             continue
         value = outcome.amount.value if (outcome.entitled and outcome.amount) else Decimal(0)

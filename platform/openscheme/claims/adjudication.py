@@ -65,7 +65,8 @@ class Applies:
     ok: bool
     condition: str = ""
     values: tuple[tuple[str, object], ...] = ()  # (name, JSON value) of the unit's fields the formula read
-    error: str = ""
+    error: str = ""  # in English
+    error_data: object = None  # the error as data, said in the reader's language (`FormulaRuntimeError.as_param`)
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ class Adjudicator:
             claim_reasons.append(reason("R09", "facility_care", care=claim.care_type))
         not_applying = None
         if applies is not None and not applies.ok:
-            not_applying = reason("R13", "eligible_when_error", condition=applies.condition, error=applies.error) \
+            not_applying = reason("R13", "eligible_when_error", condition=applies.condition,
+                                  error=applies.error_data or applies.error) \
                 if applies.error else reason("R13", "eligible_when", condition=applies.condition,
                                              values=[list(v) for v in applies.values])
         decision.reasons = claim_reasons

@@ -122,5 +122,5 @@ def benefit_applies(scheme: Scheme, benefit: Benefit, values: dict | None, when:
     try:
         ok = bool(formula.evaluate(values, when))
     except FormulaRuntimeError as exc:
-        return Applies(False, condition, read_values(scheme, benefit, values), exc.message)
+        return Applies(False, condition, read_values(scheme, benefit, values), exc.message, exc.as_param())
     return Applies(True, condition) if ok else Applies(False, condition, read_values(scheme, benefit, values))

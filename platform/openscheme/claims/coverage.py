@@ -108,7 +108,8 @@ def benefit_cover(session, scheme: Scheme, benefit: Benefit, person: Individual,
                             latest.expiry + grace if latest.expiry else None)
     applies = book.applies(p, on)
     if applies is not None and not applies.ok:
-        why = detail("eligible_when_error", {"condition": applies.condition, "error": applies.error}, lang) \
+        why = detail("eligible_when_error", {"condition": applies.condition,
+                                             "error": applies.error_data or applies.error}, lang) \
             if applies.error else detail("eligible_when", {"condition": applies.condition,
                                                            "values": [list(v) for v in applies.values]},
                                          lang, field_labels(scheme))

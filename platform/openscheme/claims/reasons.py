@@ -4,8 +4,9 @@ A decision is read long after it was made, by people of either language: the cle
 submitted it, the reviewer, the auditor. So a reason is stored as
 `[code, English text, detail key, params]`: the English text for the logs, the FHIR
 resources and older readers; the key and its language-neutral params (codes, numbers,
-dates) to say it again in the reader's language. Reasons stored before the key existed
-(`[code, text]`) keep their English detail after the translated title.
+dates; a formula's runtime error as {"key", "params", "en"}) to say it again in the reader's
+language. Reasons stored before the key existed (`[code, text]`) keep their English detail after
+the translated title; an error stored as its English text stays as it was written.
 
 Pure: no Flask, no database (the adjudicator builds reasons with `reason`).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from .. import numformat
+from ..formulas.messages import is_said, said_text
 
 TITLES = {
     "R01": {"en": "not covered by the benefit package", "fr": "non couvert par le panier de soins"},
@@ -122,6 +124,8 @@ def detail(key: str, params: dict, lang: str = "en", labels=None) -> str:
     if _lang(lang) != "en":
         for k in FIGURES.intersection(values):
             values[k] = _figure(values[k], lang)
+    if is_said(values.get("error")):  # a formula's runtime error as data (older reasons: its English text)
+        values["error"] = said_text(values["error"], lang)
     if key == "eligible_when":
         values["values"] = ", ".join(_read(name, value, lang, labels) for name, value in params.get("values") or ()) \
             or "-"

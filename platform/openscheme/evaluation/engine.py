@@ -15,7 +15,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from ..definitions.model import Benefit, Scheme
 from ..formulas import FormulaRuntimeError, show
+from ..formulas.errors import runtime_error
 from ..formulas.functions import years_between
+from ..formulas.messages import said_text
 from . import explanations as ex
 from .records import ValidatedRecord, validate_record
 
@@ -26,17 +28,17 @@ MAX_AMOUNT = Decimal(10) ** 15  # beyond any real budget; keeps Decimal rounding
 def money(value) -> Decimal:
     value = Decimal(value)
     if not value.is_finite() or abs(value) >= MAX_AMOUNT:
-        raise FormulaRuntimeError(f"the amount is too large ({value:.3e})")
+        raise runtime_error("run_too_large", what="the amount", value=f"{value:.3e}")
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def as_amount(value, what: str) -> Decimal:
     """A formula's result as money; an empty result is an error, never zero by accident."""
     if value is None or isinstance(value, bool):
-        raise FormulaRuntimeError(f"{what} has no value")
+        raise runtime_error("run_no_value", what=what)
     value = Decimal(value)
     if not value.is_finite() or abs(value) >= MAX_AMOUNT:
-        raise FormulaRuntimeError(f"{what} is too large ({value:.3e})")
+        raise runtime_error("run_too_large", what=what, value=f"{value:.3e}")
     return value
 
 
@@ -50,8 +52,15 @@ class RuleOutcome:
     passed: bool
     reason: str | None  # the declared reason, when the rule failed
     steps: list[str]  # in English
-    error: str | None = None
+    error: str | None = None  # in English
     parts: tuple = ()  # the steps as data (`explanations.text` says them in a language)
+    error_data: object = None  # the error as data (`FormulaRuntimeError.as_param`)
+
+    def error_text(self, lang: str | None = "en") -> str | None:
+        """The evaluation error in a language (None: there was none)."""
+        if self.error is None:
+            return None
+        return said_text(self.error_data, lang) if self.error_data is not None else self.error
 
 
 @dataclass(frozen=True)
@@ -109,16 +118,16 @@ class Evaluation:
 def check_formula(name, formula, reason, values, as_of, lang, default_lang, explain=True) -> RuleOutcome:
     """A yes/no formula; an evaluation error fails closed (the rule is not met)."""
     text = reason.get(lang, default_lang) if reason else None
+    error = data = None
     try:
         passed = bool(formula.evaluate(values, as_of))
-        error = None
     except FormulaRuntimeError as exc:
-        passed, error = False, exc.message
+        passed, error, data = False, exc.message, exc.as_param()
     if not explain:
-        return RuleOutcome(name, passed, None if passed else (text or name), [], error)
+        return RuleOutcome(name, passed, None if passed else (text or name), [], error, error_data=data)
     explained = formula.explain(values, as_of)
     return RuleOutcome(name, passed, None if passed else (text or name), explained.steps, error,
-                       tuple(ex.step(p) for p in explained.parts))
+                       tuple(ex.step(p) for p in explained.parts), data)
 
 
 def round_payment(value: Decimal, scheme: Scheme) -> Decimal:
@@ -203,7 +212,7 @@ def compute_wage_contribution(scheme: Scheme, values: dict) -> dict[str, Amount]
     w = c.wage
     wage = values.get(w.field)
     if wage is None:
-        raise FormulaRuntimeError(f"'{w.field}' has no value")
+        raise runtime_error("run_name_no_value", name=w.field)
     basis = Decimal(wage)
     declared = scheme.field(w.field)
     # the wage field: by its name in English (as the lines always read), by its label in the other languages
@@ -242,7 +251,8 @@ def evaluate_benefit(scheme: Scheme, b: Benefit, values: dict, as_of: date, elig
         if not outcome.passed:
             entitled = False
             formula = b.eligible_when.text.strip()
-            parts.append(["eligible_when_error", {"formula": formula, "error": outcome.error}] if outcome.error
+            parts.append(["eligible_when_error", {"formula": formula, "error": outcome.error_data or outcome.error}]
+                         if outcome.error
                          else ["eligible_when", {"formula": formula}])
             parts.extend(outcome.parts)
     conditions = [check_formula(c.name, c.formula, c.reason, values, as_of, lang, dl, explain) for c in b.conditions] if entitled else []
@@ -259,7 +269,7 @@ def evaluate_benefit(scheme: Scheme, b: Benefit, values: dict, as_of: date, elig
                 [ex.step(x) for x in b.amount.explain(values, as_of).parts] if explain else [])
             value = as_amount(raw, "the amount")
             if value < 0:
-                raise FormulaRuntimeError(f"the amount is negative ({fmt(value)}): nothing can be paid")
+                raise runtime_error("run_negative_amount", amount=fmt(value))
             if b.cap is not None and value > b.cap:
                 amount_parts.append(["capped", {"cap": num(b.cap), "amount": num(value)}])
                 value = b.cap
@@ -304,17 +314,17 @@ def evaluate(scheme: Scheme, data, *, as_of: date | None = None, lang: str | Non
     try:
         premium = compute_premium(scheme, values, as_of, renewal, enrolment_date)
     except FormulaRuntimeError as exc:
-        premium = _amount(Decimal(0), [["premium_error", {"error": exc.message}]])
+        premium = _amount(Decimal(0), [["premium_error", {"error": exc.as_param()}]])
     try:
         contribution = compute_wage_contribution(scheme, values)
     except FormulaRuntimeError as exc:
-        contribution = {"total": _amount(Decimal(0), [["contribution_error", {"error": exc.message}]])}
+        contribution = {"total": _amount(Decimal(0), [["contribution_error", {"error": exc.as_param()}]])}
     benefits = []
     for b in scheme.benefits:
         try:
             benefits.append(evaluate_benefit(scheme, b, values, as_of, eligible, lang, explain))
         except FormulaRuntimeError as exc:
-            parts = [["benefit_error", {"error": exc.message}]]
+            parts = [["benefit_error", {"error": exc.as_param()}]]
             benefits.append(BenefitOutcome(b.code, b.kind, b.label.get(lang, dl), False,
                                            lines=ex.english(parts), parts=tuple(parts)))
     return Evaluation(scheme, record, as_of, rules, premium, contribution, benefits)

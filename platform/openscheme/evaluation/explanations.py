@@ -8,7 +8,9 @@ CLI, the JSON output and the logs read that); a page says the same parts in the 
 language, numbers written the way that language writes them ("1 234,50" in French).
 A policy keeps its premium explanation as `[English text, key, params]` per line (`stored`),
 so that it can be read later in either language; lines stored before (plain text) stay as they
-were written.
+were written. A formula's runtime error in a line ("premium cannot be computed: {error}") is kept
+as data too (`FormulaRuntimeError.as_param`: key, params and English), said in the reader's
+language; a line stored before holds the English error text, shown as it was written.
 
 Pure: no Flask, no database.
 """
@@ -20,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from .. import numformat
 from ..formulas.explain import step_text
+from ..formulas.messages import is_said, said_text
 
 TEXTS = {
     # premiums (the openIMIS-style structure, or a formula)
@@ -124,6 +127,8 @@ class _Formatter(string.Formatter):
         self.lang, self.text_lang = lang, text_lang or lang
 
     def format_field(self, value, spec: str) -> str:
+        if is_said(value):  # a formula's runtime error as data (an older part holds its English text)
+            return said_text(value, self.lang)
         if isinstance(value, dict):  # a scheme text in its languages
             value = value.get(self.text_lang) or value.get(_base(self.text_lang)) or value.get("*") or ""
         if spec == "n":

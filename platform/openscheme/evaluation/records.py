@@ -459,7 +459,7 @@ class RecordValidator:
             return formula.evaluate(context, self.as_of)
         except FormulaRuntimeError as exc:
             if not silent:
-                self.add(prefix + name, name, "E810", "formula", detail=exc.message)
+                self.add(prefix + name, name, "E810", "formula", detail=exc.text(self.lang))
             return None
 
     def check_fields(self, fields: _FieldsPlan, values: dict, context: dict, prefix: str, invalid) -> None:

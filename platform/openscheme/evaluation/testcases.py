@@ -47,6 +47,20 @@ class _RecordMessage:
         return self.text("en")
 
 
+class _Why:
+    """Why a case is not eligible: the failed rules, each with its reason and the formula's runtime
+    error (in English as always printed, or said in another language)."""
+
+    def __init__(self, rules):
+        self.rules = [r for r in rules if not r.passed]
+
+    def text(self, lang: str | None = "en") -> str:
+        return "; ".join(f"{r.name}: {r.reason}" + (f" ({r.error_text(lang)})" if r.error else "") for r in self.rules)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
 class _Lines:
     """A hint that shows the computation: its English lines as always printed, or said again in another
     language from the same steps (`lines_in`, evaluation/explanations.py)."""
@@ -133,7 +147,7 @@ def run_case(scheme: Scheme, case: TestCase) -> TestOutcome:
             msg = "expected not eligible, but every rule passed"
             said = say("expected_not_eligible")
         else:
-            why = "; ".join(f"{r.name}: {r.reason}" + (f" ({r.error})" if r.error else "") for r in ev.rules if not r.passed)
+            why = _Why(ev.rules)
             msg = f"expected eligible, but {why}"
             said = say("expected_eligible", why=why)
         fail(Failure("E702", msg, base + ("expect", "eligible"), said=said))

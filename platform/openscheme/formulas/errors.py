@@ -9,6 +9,9 @@ zero); callers such as eligibility treat it as "not eligible" - fail closed.
 
 from __future__ import annotations
 
+from . import runtime_messages  # noqa: F401 - registers the runtime keys
+from .messages import say
+
 
 class FormulaError(Exception):
     """`message` and `hint` are English; `said` and `hint_said` (formulas/messages.py `Said`,
@@ -37,8 +40,29 @@ class FormulaError(Exception):
 
 
 class FormulaRuntimeError(Exception):
-    """A formula could not produce a value for this record."""
+    """A formula could not produce a value for this record.
 
-    def __init__(self, message: str):
+    `message` is English; `said` (formulas/runtime_messages.py, when given) says the same in any
+    language: `error.text("fr")`. Raise one with `runtime_error(key, **params)`. `as_param()` is
+    what an explanation or a decision keeps in the database to say it again later."""
+
+    def __init__(self, message: str, said=None):
         super().__init__(message)
         self.message = message
+        self.said = said
+
+    def text(self, lang: str | None = "en") -> str:
+        return self.said.text(lang) if self.said is not None else self.message
+
+    def as_param(self):
+        """The error as JSON data: {"key", "params", "en"} (`messages.said_text` says it), or the
+        English text when it has no key."""
+        if self.said is None:
+            return self.message
+        return {**self.said.as_dict(), "en": self.message}
+
+
+def runtime_error(key: str, /, **params) -> FormulaRuntimeError:
+    """A `FormulaRuntimeError` from the runtime catalogue: its English is the `message`."""
+    said = say(key, **params)
+    return FormulaRuntimeError(said.text("en"), said)

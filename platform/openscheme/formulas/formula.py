@@ -33,6 +33,7 @@ class Explanation:
     steps: list[str]  # in English
     error: str | None = None
     parts: tuple = ()  # the steps as data, to say them in another language (`explain.step_text`)
+    error_said: object = None  # the error as data (formulas/messages.py `Said`): `error_said.text("fr")`
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +72,7 @@ class Formula:
             value = self.interpret(values, as_of, trace)
         except FormulaRuntimeError as exc:
             parts = render_parts(self.source, trace)
-            return Explanation(None, [step_text(p) for p in parts], exc.message, tuple(parts))
+            return Explanation(None, [step_text(p) for p in parts], exc.message, tuple(parts), exc.said)
         parts = render_parts(self.source, trace)
         return Explanation(value, [step_text(p) for p in parts], None, tuple(parts))
 

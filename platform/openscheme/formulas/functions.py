@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .errors import FormulaRuntimeError
+from .errors import runtime_error
 from .types import T
 
 MAX_POWER_EXPONENT = 100
@@ -38,7 +38,7 @@ class Signature:
 
 def _need(value, what: str):
     if value is None:
-        raise FormulaRuntimeError(f"{what} has no value")
+        raise runtime_error("run_no_value", what=what)
     return value
 
 
@@ -83,7 +83,7 @@ def to_date(text: str) -> date:
     try:
         return date.fromisoformat(_need(text, "the date text"))
     except (TypeError, ValueError):
-        raise FormulaRuntimeError(f"'{text}' is not a date (write YYYY-MM-DD)") from None
+        raise runtime_error("run_not_a_date", text=str(text)) from None
 
 
 def add_days(d: date, n) -> date:
@@ -152,24 +152,22 @@ def max_(*xs):
 def divide(a, b):
     """Division always gives an exact Decimal, never a float."""
     if b == 0:
-        raise FormulaRuntimeError("division by zero")
+        raise runtime_error("run_division_by_zero")
     try:
         return to_decimal(a) / to_decimal(b)
     except InvalidOperation:
-        raise FormulaRuntimeError("the division has no result") from None
+        raise runtime_error("run_division_no_result") from None
 
 
 def power(a, b):
     if abs(b) > MAX_POWER_EXPONENT or abs(a) > MAX_POWER_BASE:
-        raise FormulaRuntimeError(
-            f"power too large (exponent at most {MAX_POWER_EXPONENT}, base at most {MAX_POWER_BASE})"
-        )
+        raise runtime_error("run_power_too_large", exponent=MAX_POWER_EXPONENT, base=MAX_POWER_BASE)
     if isinstance(a, int) and isinstance(b, int) and b >= 0:
         return a**b
     try:
         return to_decimal(a) ** to_decimal(b)
     except InvalidOperation:
-        raise FormulaRuntimeError("the power has no result") from None
+        raise runtime_error("run_power_no_result") from None
 
 
 NUMBER_TYPES = (int, Decimal, float)
@@ -178,7 +176,7 @@ NUMBER_TYPES = (int, Decimal, float)
 def _numbers(a, b, symbol: str) -> None:
     """'*', '//' and '%' are for numbers only: on text they would repeat or format it."""
     if not (isinstance(a, NUMBER_TYPES) and isinstance(b, NUMBER_TYPES)):
-        raise FormulaRuntimeError(f"'{symbol}' needs two numbers")
+        raise runtime_error("run_needs_numbers", symbol=symbol)
 
 
 def multiply(a, b):
@@ -198,7 +196,7 @@ def modulo(a, b):
 
 def concat(a: str, b: str) -> str:
     if len(a) + len(b) > MAX_TEXT_LENGTH:
-        raise FormulaRuntimeError(f"text longer than {MAX_TEXT_LENGTH} characters")
+        raise runtime_error("run_text_too_long", max=MAX_TEXT_LENGTH)
     return a + b
 
 
@@ -230,20 +228,20 @@ def coalesce(x, default):
 
 def lookup(table: dict, key, column=_OMITTED):
     if not isinstance(table, dict):
-        raise FormulaRuntimeError("lookup() needs a table")
+        raise runtime_error("run_lookup_needs_table")
     if isinstance(key, (int, Decimal)) and not isinstance(key, bool) and key == int(key):
         key = str(int(key))  # table keys are text: a whole number finds the row "1"
     try:
         row = table[key]
     except (KeyError, TypeError):
-        raise FormulaRuntimeError(f"no row '{key}' in the table") from None
+        raise runtime_error("run_no_row", key=str(key)) from None
     if column is _OMITTED:
         return row
     _need(column, "the column")
     try:
         return row[column]
     except (KeyError, TypeError):
-        raise FormulaRuntimeError(f"no column '{column}' in the table") from None
+        raise runtime_error("run_no_column", column=str(column)) from None
 
 
 # ---- the table ------------------------------------------------------------------------

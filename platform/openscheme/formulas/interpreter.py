@@ -21,7 +21,7 @@ from functools import partial
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from . import functions as fn
-from .errors import FormulaRuntimeError
+from .errors import FormulaRuntimeError, runtime_error
 
 TIME_LIMIT_SECONDS = 0.5
 
@@ -68,7 +68,7 @@ class MemberNames(Mapping):
     def __getitem__(self, key):
         if key in self.member_names:
             if not isinstance(self.member, Mapping):
-                raise FormulaRuntimeError("a member of the list is not a record")
+                raise runtime_error("run_member_not_record")
             return self.member.get(key)
         return self.outer[key]
 
@@ -107,7 +107,7 @@ class Interpreter(EvalWithCompoundTypes):
 
     def _eval(self, node):
         if time.perf_counter() > self.deadline:
-            raise FormulaRuntimeError("the formula took too long to evaluate")
+            raise runtime_error("run_too_slow")
         value = super()._eval(node)
         if self.trace is not None and not self.in_members and isinstance(
             node, (ast.Name, ast.Call, ast.Compare, ast.BinOp, ast.BoolOp, ast.IfExp)
@@ -127,12 +127,12 @@ class Interpreter(EvalWithCompoundTypes):
             pass
         if node.id in fn.BUILTIN_NAMES:
             return fn.BUILTIN_NAMES[node.id]
-        raise FormulaRuntimeError(f"unknown name '{node.id}'")
+        raise runtime_error("run_unknown_name", name=str(node.id))
 
     def _eval_constant(self, node):
         value = super()._eval_constant(node)
         if not isinstance(value, (bool, int, float, str)):  # None, bytes, complex, ...
-            raise FormulaRuntimeError(f"the literal {value!r} is not allowed in formulas")
+            raise runtime_error("run_literal_not_allowed", value=repr(value))
         if isinstance(value, float):
             return Decimal(repr(value))
         return value
@@ -141,7 +141,7 @@ class Interpreter(EvalWithCompoundTypes):
         try:
             return self.operators[type(op_node)]
         except KeyError:
-            raise FormulaRuntimeError(f"the operator '{type(op_node).__name__}' is not allowed") from None
+            raise runtime_error("run_operator_not_allowed", op=type(op_node).__name__) from None
 
     def _eval_binop(self, node):
         operator = self._operator(node.op)
@@ -149,19 +149,19 @@ class Interpreter(EvalWithCompoundTypes):
         right = self._eval(node.right)
         for side, value in ((node.left, left), (node.right, right)):
             if value is None:
-                raise FormulaRuntimeError(f"'{self.segment(side)}' has no value")
+                raise runtime_error("run_name_no_value", name=self.segment(side))
         try:
             return operator(left, right)
         except (TypeError, ArithmeticError, InvalidOperation) as exc:
             if isinstance(exc, ZeroDivisionError):
-                raise FormulaRuntimeError("division by zero") from None
-            raise FormulaRuntimeError(f"cannot compute '{self.segment(node)}'") from None
+                raise runtime_error("run_division_by_zero") from None
+            raise runtime_error("run_cannot_compute", expr=self.segment(node)) from None
 
     def _eval_unaryop(self, node):
         operator = self._operator(node.op)
         value = self._eval(node.operand)
         if value is None and not isinstance(node.op, ast.Not):
-            raise FormulaRuntimeError(f"'{self.segment(node.operand)}' has no value")
+            raise runtime_error("run_name_no_value", name=self.segment(node.operand))
         return operator(value)
 
     def _eval_compare(self, node):
@@ -177,34 +177,34 @@ class Interpreter(EvalWithCompoundTypes):
             if type(operation) not in NULL_SAFE:
                 for side, value in ((left_node, left), (right_node, right)):
                     if value is None:
-                        raise FormulaRuntimeError(f"'{self.segment(side)}' has no value")
+                        raise runtime_error("run_name_no_value", name=self.segment(side))
             try:
                 result = operator(left, right)
             except TypeError:
-                raise FormulaRuntimeError(f"cannot compare '{self.segment(node)}'") from None
+                raise runtime_error("run_cannot_compare", expr=self.segment(node)) from None
         return result
 
     def _eval_call(self, node):
         if not isinstance(node.func, ast.Name) or node.keywords:
-            raise FormulaRuntimeError("only the formula language's functions can be called")
+            raise runtime_error("run_only_functions")
         name = node.func.id
         if name in fn.AGGREGATES:
             return self._aggregate(node, name)
         func = self.functions.get(name)
         if func is None:
-            raise FormulaRuntimeError(f"unknown function '{name}'")
+            raise runtime_error("run_unknown_function", name=str(name))
         args = [self._eval(a) for a in node.args]
         if name not in NULL_SAFE_FUNCTIONS:
             for arg_node, value in zip(node.args, args, strict=False):
                 if value is None:
-                    raise FormulaRuntimeError(f"'{self.segment(arg_node)}' has no value ({name}() needs one)")
+                    raise runtime_error("run_argument_no_value", expr=self.segment(arg_node), name=name)
         if name == "lookup" and not isinstance(args[0], dict):
-            raise FormulaRuntimeError("lookup() needs a table")
+            raise runtime_error("run_lookup_needs_table")
         return func(*args)
 
     def _aggregate(self, node, name):
         if not 1 <= len(node.args) <= 2 or (len(node.args) == 1 and name != "count"):
-            raise FormulaRuntimeError(f"{name}() takes the members and a condition")
+            raise runtime_error("run_aggregate_arguments", name=name)
         collection = self._eval(node.args[0]) or ()
         if len(node.args) == 1:
             return len(collection)
@@ -231,7 +231,7 @@ class Interpreter(EvalWithCompoundTypes):
         total = 0
         for member_node_value in values:
             if member_node_value is None:
-                raise FormulaRuntimeError(f"'{self.segment(node.args[1])}' has no value for a member")
+                raise runtime_error("run_member_no_value", expr=self.segment(node.args[1]))
             total += member_node_value
         return total
 
@@ -245,6 +245,6 @@ def interpret(tree: ast.Expression, names: Mapping, as_of: date, *, member_names
     except FormulaRuntimeError:
         raise
     except InvalidExpression as exc:  # simpleeval's own refusals: never a traceback
-        raise FormulaRuntimeError(str(exc)) from None
+        raise runtime_error("run_refused", detail=str(exc)) from None
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise FormulaRuntimeError(f"cannot evaluate: {exc}") from None
+        raise runtime_error("run_cannot_evaluate", detail=str(exc)) from None

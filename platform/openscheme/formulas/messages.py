@@ -10,9 +10,12 @@ A template's placeholders may name how to write a param in each language:
   {elem:t}      a formula type alone: "date" / "date"
   {kinds:types} several types: "date and number" / "date et nombre"
   {what:what}   what a formula is for ("an eligibility rule"): "une règle d'éligibilité"
+  {what:thing}  what a runtime error is about ("the date of birth"): "la date de naissance"
 Other params (names, formula text, numbers) are written as they are.
 
-Other catalogues (the definition compiler's) add their entries with `register`.
+Other catalogues (the definition compiler's, the runtime errors' of formulas/runtime_messages.py)
+add their entries with `register`. A `Said` kept in the database is `as_dict()`; `said_text` says
+it again, or a plain English text stored before there was a key, in the reader's language.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ WHAT_FR = {
     "a constraint": "une contrainte",
 }
 
+# what a runtime error is about (formulas/functions.py `_need`, the engine's `as_amount`)
+THINGS_FR = {
+    "the premium": "la prime", "the amount": "le montant", "the first date": "la première date",
+    "the second date": "la seconde date", "the date": "la date", "the date of birth": "la date de naissance",
+    "the date text": "le texte de la date", "the number of days": "le nombre de jours",
+    "the number of months": "le nombre de mois", "the number of years": "le nombre d'années",
+    "the number to round": "le nombre à arrondir", "the number": "le nombre", "a value": "une des valeurs",
+    "the column": "la colonne",
+}
+
 
 class _Formatter(string.Formatter):
     def __init__(self, lang: str):
@@ -68,6 +81,8 @@ class _Formatter(string.Formatter):
             return value.text(self.lang)
         if format_spec == "what":
             return WHAT_FR.get(str(value), str(value)) if fr else str(value)
+        if format_spec == "thing":
+            return THINGS_FR.get(str(value), str(value)) if fr else str(value)
         return super().format_field(value, format_spec)
 
 
@@ -91,6 +106,29 @@ class Said:
 
     def as_dict(self) -> dict:
         return {"key": self.key, "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.params}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Said:
+        return cls(data["key"], tuple((data.get("params") or {}).items()))
+
+
+def is_said(value) -> bool:
+    """A message kept as data: a `Said`, or its `as_dict()` (with an "en" text, as stored)."""
+    return isinstance(value, Said) or (isinstance(value, dict) and isinstance(value.get("key"), str)
+                                       and isinstance(value.get("params", {}), dict))
+
+
+def said_text(value, lang: str | None = "en") -> str:
+    """A message in a language: a `Said`, its stored dict ({"key", "params"[, "en"]}), or a plain
+    text (an English text stored before messages had keys: as it was written)."""
+    if isinstance(value, Said):
+        return value.text(lang)
+    if is_said(value):
+        try:
+            return Said.from_dict(value).text(lang)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):  # a key or params of another version
+            return str(value.get("en") or value["key"])
+    return "" if value is None else str(value)
 
 
 def say(key: str, /, **params) -> Said:

@@ -81,6 +81,7 @@ class Diff:
     removed: list[tuple[int, Decimal]] = field(default_factory=list)
     changed: list[tuple[int, Decimal, Decimal]] = field(default_factory=list)
     not_paid: dict[str, int] = field(default_factory=dict)  # reason -> units
+    errors: dict[str, object] = field(default_factory=dict)  # an "error: ..." reason -> the error as data
 
 
 @dataclass
@@ -101,12 +102,17 @@ class DiffDigest:
     added_count: int
     removed_count: int
     changed_count: int
+    errors: dict = field(default_factory=dict)  # an "error: ..." reason of not_paid -> the error as data
+
+    def reason_error(self, reason: str):
+        """The formula error of a not_paid reason, as data to say in the reader's language (None: not an error)."""
+        return self.errors.get(reason)
 
     @classmethod
     def of(cls, diff: Diff, shown: int) -> DiffDigest:
         return cls(diff.cycle_no, diff.count, diff.total, diff.previous_count, diff.previous_total, dict(diff.not_paid),
                    diff.added[:shown], diff.removed[:shown], diff.changed[:shown],
-                   len(diff.added), len(diff.removed), len(diff.changed))
+                   len(diff.added), len(diff.removed), len(diff.changed), dict(diff.errors))
 
     def as_json(self) -> dict:
         rows = {name: [[unit, *(str(a) for a in amounts)] for unit, *amounts in getattr(self, name)]
@@ -114,7 +120,7 @@ class DiffDigest:
         return {"cycle_no": self.cycle_no, "count": self.count, "total": str(self.total),
                 "previous_count": self.previous_count, "previous_total": str(self.previous_total),
                 "not_paid": self.not_paid, **rows, "added_count": self.added_count,
-                "removed_count": self.removed_count, "changed_count": self.changed_count}
+                "removed_count": self.removed_count, "changed_count": self.changed_count, "errors": self.errors}
 
     @classmethod
     def from_json(cls, data: dict) -> DiffDigest:
@@ -122,7 +128,8 @@ class DiffDigest:
                 for name in ("added", "removed", "changed")}
         return cls(int(data["cycle_no"]), int(data["count"]), Decimal(data["total"]), int(data["previous_count"]),
                    Decimal(data["previous_total"]), dict(data["not_paid"]), rows["added"], rows["removed"],
-                   rows["changed"], int(data["added_count"]), int(data["removed_count"]), int(data["changed_count"]))
+                   rows["changed"], int(data["added_count"]), int(data["removed_count"]), int(data["changed_count"]),
+                   dict(data.get("errors") or {}))  # (a dry run kept before errors were data: none)
 
 
 def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progress=None) -> Diff:
@@ -138,6 +145,8 @@ def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progres
             else:
                 for reason in e.failed or ["zero amount"]:
                     diff.not_paid[reason] = diff.not_paid.get(reason, 0) + 1
+                    if e.error is not None and reason.startswith("error: "):
+                        diff.errors.setdefault(reason, e.error)
     previous = dict(session.execute(select(Payment.unit_id, Payment.amount).where(
         Payment.scheme_code == scheme.code, Payment.benefit_code == benefit.code,
         Payment.cycle_no == cycle_no - 1)).all())

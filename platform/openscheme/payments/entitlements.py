@@ -26,7 +26,8 @@ class Entitlement:
     recipient_id: int | None
     channel: str
     inputs: dict  # the values the formulas read
-    failed: list[str] = field(default_factory=list)  # conditions not met / errors
+    failed: list[str] = field(default_factory=list)  # conditions not met / errors ("error: <English>")
+    error: object = None  # a formula's runtime error as data (`FormulaRuntimeError.as_param`), said in a language
 
     @property
     def payable(self) -> bool:
@@ -134,6 +135,7 @@ def entitlement(scheme: Scheme, b: Benefit, unit_id: int, values: dict, as_of: d
         if scheme.payments.channel_field and values.get(scheme.payments.channel_field):
             channel = values[scheme.payments.channel_field]
     amount = Decimal(0)
+    error = None
     try:
         # the scheme's eligibility rules of the version in force: a unit enrolled under an older
         # version that no longer qualifies is not paid (fail closed: an error fails the rule)
@@ -157,9 +159,10 @@ def entitlement(scheme: Scheme, b: Benefit, unit_id: int, values: dict, as_of: d
                 failed.append("negative amount")
     except FormulaRuntimeError as exc:
         failed.append(f"error: {exc.message}")
+        error = exc.as_param()
         amount = Decimal(0)
     return Entitlement(unit_id, amount if not failed else Decimal(0), recipient_of(scheme, unit_id, values), channel,
-                       _inputs(values, names, member_names), failed)
+                       _inputs(values, names, member_names), failed, error)
 
 
 def compute(session, scheme: Scheme, benefit: Benefit, as_of: date, *, batch: int = 5000,

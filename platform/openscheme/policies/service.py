@@ -159,7 +159,7 @@ class Policies:
             try:
                 shares = compute_wage_contribution(scheme, ev.record.values)
             except FormulaRuntimeError as exc:
-                return Quote(Decimal(0), [msg("contribution_error", lang, error=exc.message)], False, [exc.message])
+                return Quote(Decimal(0), [msg("contribution_error", lang, error=exc.text(lang))], False, [exc.text(lang)])
             parts = list(shares["employer"].parts) + list(shares["employee"].parts[1:]) + list(shares["total"].parts)
             return Quote(shares["total"].value, explanations.lines(parts, lang), not reasons, reasons,
                          {"employer": shares["employer"].value, "employee": shares["employee"].value}, parts)

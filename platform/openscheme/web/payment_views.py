@@ -41,6 +41,7 @@ from werkzeug.routing import BuildError
 
 from .. import numformat
 from ..definitions.model import Scheme
+from ..formulas.messages import said_text
 from ..payments import cycles
 from ..payments import entitlements as ent
 from ..storage.models import Household, Individual, User
@@ -379,7 +380,8 @@ def dry_run(scheme, benefit, n):
     session.rollback()  # nothing was written; end the read transaction
     shown = [row[0] for row in digest.added + digest.removed + digest.changed]
     return render_template("payments/dry_run.html", scheme=s, benefit=b, n=n, diff=digest,
-                           units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=current_language())
+                           units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=current_language(),
+                           said_text=said_text)
 
 
 def _start_dry_run(s: Scheme, b, n: int) -> int:
