@@ -25,6 +25,8 @@ MESSAGES = {
     "gps": {"en": "Enter a latitude and a longitude, e.g. -6.8 39.28.",
             "fr": "Saisissez une latitude et une longitude, par ex. -6.8 39.28."},
     "text": {"en": "Enter text.", "fr": "Saisissez du texte."},
+    "nul": {"en": "This text holds a NUL character (\\0), which cannot be stored: type it again.",
+            "fr": "Ce texte contient un caractère NUL (\\0), qui ne peut pas être enregistré : saisissez-le à nouveau."},
     "list": {"en": "Choose one or more values.", "fr": "Choisissez une ou plusieurs valeurs."},
     "constraint": {"en": "This value is not valid.", "fr": "Cette valeur n'est pas valide."},
     "unknown_field": {"en": "Unknown field “{name}”.{hint}", "fr": "Champ inconnu « {name} ».{hint}"},

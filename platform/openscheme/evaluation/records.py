@@ -85,6 +85,8 @@ def coerce(f: Field, raw):
         if isinstance(raw, (dict, list, bool)):
             raise _Invalid("E802", "text")
         value = str(raw).strip() if not isinstance(raw, Decimal) else format(raw, "f")
+        if "\x00" in value:
+            raise _Invalid("E802", "nul")  # a database cannot store it (PostgreSQL refuses it in text and JSON)
         if t == "email" and not EMAIL_RE.match(value):
             raise _Invalid("E806", "email")
         return value
@@ -181,6 +183,8 @@ def _coercer(f: Field):
                 value = raw.strip()
                 if not value:
                     return None
+                if "\x00" in value:
+                    raise _Invalid("E802", "nul")
                 if email and not EMAIL_RE.match(value):
                     raise _Invalid("E806", "email")
                 return value
