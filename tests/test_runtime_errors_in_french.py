@@ -62,7 +62,7 @@ def per_head_app(tmp_path_factory):
 
     drop = None
     if PG_URL:
-        url, drop = fresh_postgres(PG_URL)
+        url, drop = fresh_postgres(PG_URL, "test_perhead")  # not the session's own database (same pid)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('perhead') / 'test.db'}"
     app = create_app({
