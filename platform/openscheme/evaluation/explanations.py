@@ -77,6 +77,13 @@ TEXTS = {
     "ceilings": {"en": "ceiling {list}", "fr": "plafond {list}"},
     "ceiling": {"en": "{amount:n} {kind:ceiling}", "fr": "{amount:n} {kind:ceiling}"},
     "benefit_error": {"en": "cannot be computed: {error}", "fr": "calcul impossible : {error}"},
+    # a payment's explanation (payments/entitlements.py `explain_parts`) and why a unit is not paid
+    "named_formula": {"en": "{name} = {formula}", "fr": "{name} = {formula}"},
+    "payment_amount": {"en": "amount = {amount:n} {currency}", "fr": "montant = {amount:n} {currency}"},
+    "error": {"en": "error: {message}", "fr": "erreur : {message}"},
+    "negative_amount": {"en": "negative amount", "fr": "montant négatif"},
+    "zero_amount": {"en": "zero amount", "fr": "montant nul"},
+    "not_met": {"en": "{reason}", "fr": "{reason}"},  # a rule or condition not met: its declared text
 }
 
 # codes said in words, by the format spec that names their kind ("{frequency:frequency_f}");

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..definitions.model import Benefit, Scheme
+from ..evaluation import explanations as ex
 from ..registry import audit
 from ..storage.models import Individual
 from ..storage.workflow_models import Payment, PaymentCycle, Payroll
@@ -130,6 +131,29 @@ class DiffDigest:
                    Decimal(data["previous_total"]), dict(data["not_paid"]), rows["added"], rows["removed"],
                    rows["changed"], int(data["added_count"]), int(data["removed_count"]), int(data["changed_count"]),
                    dict(data.get("errors") or {}))  # (a dry run kept before errors were data: none)
+
+
+def reason_part(scheme: Scheme, benefit: Benefit | None, reason: str, errors: dict | None = None):
+    """Why units are not paid (a reason of a dry run's `not_paid`: a rule's or a condition's name,
+    "eligible_when", "negative amount", "zero amount", "error: <English>") as an explanation part,
+    said in the reader's language by `evaluation.explanations.text`. A reason it does not know
+    (a rule since renamed, an error kept without its data by an older dry run) stays the text it is."""
+    if reason == "zero amount":
+        return ["zero_amount", {}]
+    if reason == "negative amount":
+        return ["negative_amount", {}]
+    if reason.startswith("error: "):
+        error = (errors or {}).get(reason)
+        return ["error", {"message": error}] if error is not None else reason
+    if reason == "eligible_when" and benefit is not None and benefit.eligible_when is not None:
+        return ["eligible_when", {"formula": benefit.eligible_when.text.strip()}]
+    declared = next((c for c in (benefit.conditions if benefit is not None else ()) if c.name == reason), None)
+    if declared is None:
+        declared = scheme.rule(reason)
+    text = (declared.reason or declared.label) if declared is not None else None
+    if not text:
+        return reason
+    return ["not_met", {"reason": ex.text_param(text, reason, scheme.default_language)}]
 
 
 def dry_run(session, scheme: Scheme, benefit: Benefit, cycle_no: int, *, progress=None) -> Diff:

@@ -13,8 +13,10 @@ from datetime import date
 from decimal import Decimal
 
 from ..definitions.model import Benefit, Scheme
+from ..evaluation import explanations as ex
 from ..evaluation.engine import as_amount, round_payment
 from ..formulas import FormulaRuntimeError
+from ..formulas.errors import runtime_error
 from ..registry.values import to_storage
 from ..targeting.loading import gc_paused, iter_units, refresh_statistics, unit_table
 
@@ -26,7 +28,9 @@ class Entitlement:
     recipient_id: int | None
     channel: str
     inputs: dict  # the values the formulas read
-    failed: list[str] = field(default_factory=list)  # conditions not met / errors ("error: <English>")
+    # conditions not met / errors ("error: <English>"), "negative amount": codes kept as they are
+    # (the CLI prints them); a page says them in the reader's language (`cycles.reason_part`)
+    failed: list[str] = field(default_factory=list)
     error: object = None  # a formula's runtime error as data (`FormulaRuntimeError.as_param`), said in a language
 
     @property
@@ -207,31 +211,43 @@ def decode_inputs(scheme: Scheme, inputs: dict) -> dict:
     return values
 
 
-def explain(scheme: Scheme, b: Benefit, inputs: dict, as_of: date) -> list[str]:
-    """How the stored amount was computed, re-run by the interpreter on the values kept with it."""
-    from ..evaluation.engine import fmt
+def _error_param(e) -> object:
+    """A formula's error in an explanation as data (`FormulaRuntimeError.as_param`'s form), or its English."""
+    if e.error_said is not None:
+        return {**e.error_said.as_dict(), "en": e.error}
+    return e.error
 
+
+def explain_parts(scheme: Scheme, b: Benefit, inputs: dict, as_of: date) -> list[list]:
+    """How the stored amount was computed, re-run by the interpreter on the values kept with it:
+    the lines as data ([key, params], `evaluation.explanations.text` says each in a language)."""
     values = decode_inputs(scheme, inputs)
-    lines: list[str] = []
+    parts: list[list] = []
     for name, f in ([("eligible_when", b.eligible_when)] if b.eligible_when else []) + [
             (c.name, c.formula) for c in b.conditions]:
         e = f.explain(values, as_of)
-        lines += [f"{name} = {f.text.strip()}", *e.steps]
+        parts += [["named_formula", {"name": name, "formula": f.text.strip()}], *(ex.step(p) for p in e.parts)]
         if e.error:
-            lines.append(f"error: {e.error}")
+            parts.append(["error", {"message": _error_param(e)}])
     if b.amount is None:
-        return lines
+        return parts
     e = b.amount.explain(values, as_of)
-    lines += [f"amount = {b.amount.text.strip()}", *e.steps]
+    parts += [["amount_formula", {"formula": b.amount.text.strip()}], *(ex.step(p) for p in e.parts)]
     if e.error or e.value is None or isinstance(e.value, bool):
-        lines.append(f"error: {e.error or 'the amount has no value'}")
-        return lines
+        parts.append(["error", {"message": _error_param(e) if e.error
+                                else runtime_error("run_no_value", what="the amount").as_param()}])
+        return parts
     value = Decimal(e.value)
     if b.cap is not None and value > b.cap:
-        lines.append(f"capped at {fmt(b.cap)} (was {fmt(value)})")
+        parts.append(["capped", {"cap": ex.number(b.cap), "amount": ex.number(value)}])
         value = b.cap
     rounded = round_payment(value, scheme)
     if rounded != value:
-        lines.append(f"rounded to {fmt(rounded)}")
-    lines.append(f"amount = {fmt(rounded)} {scheme.currency}")
-    return lines
+        parts.append(["rounded", {"amount": ex.number(rounded)}])
+    parts.append(["payment_amount", {"amount": ex.number(rounded), "currency": scheme.currency}])
+    return parts
+
+
+def explain(scheme: Scheme, b: Benefit, inputs: dict, as_of: date, lang: str | None = "en") -> list[str]:
+    """`explain_parts` said in a language (English: as the CLI and the logs always read it)."""
+    return ex.lines(explain_parts(scheme, b, inputs, as_of), lang)

@@ -21,6 +21,7 @@ ask, show and translate. Every POST carries the CSRF token (Flask-WTF).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -41,7 +42,7 @@ from werkzeug.routing import BuildError
 
 from .. import numformat
 from ..definitions.model import Scheme
-from ..formulas.messages import said_text
+from ..evaluation import explanations as ex
 from ..payments import cycles
 from ..payments import entitlements as ent
 from ..storage.models import Household, Individual, User
@@ -379,9 +380,14 @@ def dry_run(scheme, benefit, n):
         digest = cycles.DiffDigest.of(cycles.dry_run(session, s, b, n), SHOWN)
     session.rollback()  # nothing was written; end the read transaction
     shown = [row[0] for row in digest.added + digest.removed + digest.changed]
+    lang = current_language()
+
+    def reason_text(reason: str) -> str:  # an unknown reason (kept by an older dry run): as it is
+        return ex.text(cycles.reason_part(s, b, reason, digest.errors), lang)
+
     return render_template("payments/dry_run.html", scheme=s, benefit=b, n=n, diff=digest,
-                           units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=current_language(),
-                           said_text=said_text)
+                           units=unit_rows(session, s, shown), shown=SHOWN, money=money, lang=lang,
+                           reason_text=reason_text)
 
 
 def _start_dry_run(s: Scheme, b, n: int) -> int:
@@ -589,6 +595,15 @@ def _payment_or_404(payment_id: int, permission: str) -> Payment:
     return _row_or_404(Payment, payment_id, permission)
 
 
+def _input_text(value, lang: str) -> str:
+    """A value a payment's formulas read, as the page shows it: yes/no and numbers in the reader's language."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (int, float, Decimal)):
+        return numformat.decimal(value, lang)
+    return "" if value is None else str(value)
+
+
 @bp.get("/payments/<int:payment_id>")
 @requires("payments.view")
 def payment(payment_id: int):
@@ -599,24 +614,29 @@ def payment(payment_id: int):
     b = scheme.benefit(p.benefit_code)
     inputs = (p.explanation or [{}])[0] or {}
     as_of = cycles.cycle_start(b, p.cycle_no) or (c.created_at.date() if c.created_at else date.today())
-    lines = ent.explain(scheme, b, inputs, as_of) if b is not None else []
     lang = current_language()
+    lines = ex.lines(ent.explain_parts(scheme, b, inputs, as_of), lang) if b is not None else []
     shown = []
+    typed = ent.decode_inputs(scheme, inputs)
     for name, value in inputs.items():
+        value = typed.get(name, value)
         if name == "members":
-            shown.append((_("Members"), len(value)))
+            shown.append((_("Members"), numformat.number(len(value), lang)))
             continue
         f = scheme.field(name)
         label = f.label.get(lang, scheme.default_language) if f is not None else name
         if f is not None and f.choices:
             choice = f.choice(str(value))
             value = choice.label.get(lang, scheme.default_language) if choice else value
-        shown.append((label, value))
+        shown.append((label, _input_text(value, lang)))
     unit = unit_rows(session, scheme, [p.unit_id]).get(p.unit_id, {})
     recipient = session.get(Individual, p.recipient_id) if p.recipient_id else None
+    channel_field = scheme.field(scheme.payments.channel_field) if scheme.payments and scheme.payments.channel_field else None
+    channel = channel_field.choice(p.channel) if channel_field is not None and channel_field.choices else None
     return render_template("payments/payment.html", scheme=scheme, benefit=b, p=p, cycle=c, lines=lines,
                            inputs=shown, unit=unit, recipient=recipient, person_name=person_name, money=money,
-                           status_label=status_label, record_url=record_url, as_of=as_of)
+                           status_label=status_label, record_url=record_url, as_of=as_of,
+                           channel=channel.label.get(lang, scheme.default_language) if channel else p.channel)
 
 
 @bp.post("/payments/<int:payment_id>/retry")
