@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from test_payment_views import household  # the same synthetic households
 
 from conftest import login, make_user
 from english_left import EnglishLeft
@@ -30,7 +31,6 @@ from openscheme.storage.workflow_models import Payment
 
 CODE = "gm-nafa-quick"
 NNBSP = "\u202f"
-DISTRICTS = {"URR": ["BSE", "KNT", "WUL"], "CRR": ["JAN"], "WCR": ["KBW"]}
 
 ENGLISH = EnglishLeft(list(explanations.TEXTS.values()) + list(RUNTIME_MESSAGES.values()) + [
         w for w in explain.WORDS.values() if len(w["en"]) > 3])
@@ -50,18 +50,6 @@ def ours(page: str, formula_names=("members", "base_amount", "per_member", "max_
 def test_the_fragments_cover_the_catalogues():
     assert {"capped at", "rounded to", "error", "negative amount", "zero amount", "division by zero",
             "has no value"} <= ENGLISH.fragments
-
-
-def household(rng, i):
-    region = rng.choice(list(DISTRICTS))
-    members = [{"first_name": f"N{i}", "last_name": f"M{j}", "sex": rng.choice("FM"), "dob": "1980-01-01",
-                "roles": ["head", "primary_recipient"] if j == 0 else []} for j in range(rng.randint(1, 9))]
-    channel = rng.choice(["cash_agent", "mobile_money"])
-    data = {"region": region, "district": rng.choice(DISTRICTS[region]), "village": "V", "payment_channel": channel,
-            "members": members}
-    if channel == "mobile_money":
-        data["phone"] = f"+220{7000000 + i}"
-    return data
 
 
 @pytest.fixture
