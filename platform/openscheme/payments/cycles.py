@@ -210,7 +210,12 @@ def get_or_create_cycle(session, scheme: Scheme, version_id: int, benefit: Benef
 
 PAYMENT_COLUMNS = ("cycle_id", "scheme_code", "benefit_code", "cycle_no", "unit_id", "recipient_id", "amount",
                    "currency", "channel", "reference", "status", "attempts", "explanation")
-NATURAL_KEY = "scheme_code, benefit_code, cycle_no, unit_id"
+# ON CONFLICT with no target: a payment is refused by any unique index it would repeat - its natural key
+# (scheme_code, benefit_code, cycle_no, unit_id) or its reference (derived from that key). With the natural key alone as the target, two officers
+# preparing at once could race past the natural key's check while the other's row was not yet there,
+# then hit the reference's unique index: an error instead of "already prepared" (PostgreSQL checks only
+# the target's index before inserting)
+IGNORE_REPEATS = "ON CONFLICT DO NOTHING"
 
 
 def _copy_ignoring_duplicates(session, rows: list[dict]) -> int:
@@ -229,8 +234,7 @@ def _copy_ignoring_duplicates(session, rows: list[dict]) -> int:
                             r["recipient_id"], r["amount"], r["currency"], r["channel"], r["reference"],
                             r["status"], r["attempts"], json.dumps(r["explanation"], separators=(",", ":"))))
     result = connection.exec_driver_sql(
-        f"INSERT INTO payments ({columns}) SELECT {columns} FROM payments_incoming "
-        f"ON CONFLICT ({NATURAL_KEY}) DO NOTHING")
+        f"INSERT INTO payments ({columns}) SELECT {columns} FROM payments_incoming {IGNORE_REPEATS}")
     connection.exec_driver_sql("DELETE FROM payments_incoming")
     return max(result.rowcount or 0, 0)
 
@@ -240,8 +244,7 @@ def _executemany_ignoring_duplicates(session, rows: list[dict]) -> int:
     columns = ", ".join(PAYMENT_COLUMNS)
     cursor = session.connection().connection.driver_connection.cursor()
     cursor.executemany(
-        f"INSERT INTO payments ({columns}) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}) "
-        f"ON CONFLICT ({NATURAL_KEY}) DO NOTHING",
+        f"INSERT INTO payments ({columns}) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}) {IGNORE_REPEATS}",
         [(r["cycle_id"], r["scheme_code"], r["benefit_code"], r["cycle_no"], r["unit_id"], r["recipient_id"],
           str(r["amount"]), r["currency"], r["channel"], r["reference"], r["status"], r["attempts"],
           json.dumps(r["explanation"])) for r in rows])
@@ -257,8 +260,7 @@ def _insert_ignoring_duplicates(session, rows: list[dict]) -> int:
     if dialect == "sqlite" and session.get_bind().dialect.driver == "pysqlite":
         return _executemany_ignoring_duplicates(session, rows)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Payment.__table__).on_conflict_do_nothing(
-        index_elements=["scheme_code", "benefit_code", "cycle_no", "unit_id"])
+    stmt = insert(Payment.__table__).on_conflict_do_nothing()  # any unique index (IGNORE_REPEATS)
     result = session.connection().execute(stmt, rows)
     return max(result.rowcount or 0, 0)  # some drivers report -1 for executemany
 
