@@ -36,7 +36,7 @@ from ..registry.importer import Importer
 from ..registry.search import UID_RE, search
 from ..registry.service import Registry, location_fields
 from ..storage.models import Household, Individual, LoginAttempt, User
-from ..web.app import catalog, csrf, db_session
+from ..web.app import catalog, csrf, db_session, nul_in_request
 from ..web.auth import recent_failures
 from ..web.permissions import can, home_place, requires, schemes_visible, scope_paths
 from . import tokens
@@ -303,13 +303,10 @@ def bearer_login() -> bool:
 def check_address() -> None:
     """400 for a NUL character in the address or its query (?q=%00): no text may hold one, and PostgreSQL
     refuses it in a query - the parameter is named, like a field."""
-    values = [(name, value) for name, value in (request.view_args or {}).items() if isinstance(value, str)]
-    values += [(name, name) for name in request.args] + list(request.args.items(multi=True))
-    for name, value in values:
-        if "\x00" in value:
-            name = ascii(name)[1:-1]
-            raise ApiError(400, "bad_text", t("%(path)s holds the character U+0000 (NUL), which no text may hold.",
-                                              path=name), path=name, field=name)
+    name = nul_in_request(form=False)  # (bodies: json_body, and the token route's form)
+    if name is not None:
+        raise ApiError(400, "bad_text", t("%(path)s holds the character U+0000 (NUL), which no text may hold.",
+                                          path=name), path=name, field=name)
 
 
 @bp.before_request

@@ -158,12 +158,13 @@ SECURITY_HEADERS = {
 }
 
 
-def nul_in_request() -> str | None:
-    """The name of the first address part, query parameter or form field (name or value) of this request
-    that holds U+0000 (NUL), else None. No text may hold it: PostgreSQL refuses it in a query or a
-    row, so without this check it would surface as a server error. Uploaded files are the importer's."""
+def nul_in_request(form: bool = True) -> str | None:
+    """The name of the first address part, query parameter or (with `form`) form field (name or value)
+    of this request that holds U+0000 (NUL), else None. No text may hold it: PostgreSQL refuses it in a
+    query or a row, so without this check it would surface as a server error. Uploaded files are the
+    importer's. The pages answer 400 (below), the APIs in their own format (`api.views.check_address`)."""
     values = [(k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)]
-    for source in (request.args, request.form) if request.method != "GET" else (request.args,):
+    for source in (request.args, request.form) if form and request.method != "GET" else (request.args,):
         values += [(k, k) for k in source] + list(source.items(multi=True))
     return next((ascii(k)[1:-1] for k, v in values if "\x00" in v), None)
 
@@ -171,7 +172,7 @@ def nul_in_request() -> str | None:
 def register_handlers(app: Flask) -> None:
     @app.before_request
     def _no_nul():
-        # the APIs answer the same in JSON (api.views.check_address, json_body) and FHIR
+        # the APIs answer in their own formats (api.views.check_address, json_body)
         if not request.path.startswith(("/api/", "/fhir/")):
             name = nul_in_request()
             if name is not None:
