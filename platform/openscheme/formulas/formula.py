@@ -35,6 +35,11 @@ class Explanation:
     parts: tuple = ()  # the steps as data, to say them in another language (`explain.step_text`)
     error_said: object = None  # the error as data (formulas/messages.py `Said`): `error_said.text("fr")`
 
+    @property
+    def error_param(self):
+        """The error as an explanation keeps it (`FormulaRuntimeError.as_param`), or None."""
+        return FormulaRuntimeError(self.error, self.error_said).as_param() if self.error else None
+
 
 @dataclass(frozen=True, eq=False)
 class Formula:

@@ -211,13 +211,6 @@ def decode_inputs(scheme: Scheme, inputs: dict) -> dict:
     return values
 
 
-def _error_param(e) -> object:
-    """A formula's error in an explanation as data (`FormulaRuntimeError.as_param`'s form), or its English."""
-    if e.error_said is not None:
-        return {**e.error_said.as_dict(), "en": e.error}
-    return e.error
-
-
 def explain_parts(scheme: Scheme, b: Benefit, inputs: dict, as_of: date) -> list[list]:
     """How the stored amount was computed, re-run by the interpreter on the values kept with it:
     the lines as data ([key, params], `evaluation.explanations.text` says each in a language)."""
@@ -228,13 +221,13 @@ def explain_parts(scheme: Scheme, b: Benefit, inputs: dict, as_of: date) -> list
         e = f.explain(values, as_of)
         parts += [["named_formula", {"name": name, "formula": f.text.strip()}], *(ex.step(p) for p in e.parts)]
         if e.error:
-            parts.append(["error", {"message": _error_param(e)}])
+            parts.append(["error", {"message": e.error_param}])
     if b.amount is None:
         return parts
     e = b.amount.explain(values, as_of)
     parts += [["amount_formula", {"formula": b.amount.text.strip()}], *(ex.step(p) for p in e.parts)]
     if e.error or e.value is None or isinstance(e.value, bool):
-        parts.append(["error", {"message": _error_param(e) if e.error
+        parts.append(["error", {"message": e.error_param if e.error
                                 else runtime_error("run_no_value", what="the amount").as_param()}])
         return parts
     value = Decimal(e.value)
