@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -284,6 +285,12 @@ def test_a_job_running_in_a_live_process_is_left_alone(factory):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         import socket
+
+        for _ in range(200):  # the job's thread marks it running once it has started (queued until then)
+            with factory() as s:
+                if jobs.state(s, job_id)["status"] == "running":
+                    break
+            time.sleep(0.025)
 
         theirs = left_running(factory, f"{socket.gethostname()}|{other.pid}|cafe")
         assert jobs.recover(factory) == 0
